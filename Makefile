@@ -1,0 +1,30 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`. Both create or refresh .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEVICE ?= local
+PYTEST_ARGS ?=
+
+.PHONY: install test lint demo export-all bench perf clean
+
+install: $(STAMP)
+
+# Re-installs only when the dependency declarations change, so `make test` stays quick when up to date.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+test: install
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check seaformer_deploy tests benchmarks export bench
+
+demo: install
+	$(BIN)/python -m seaformer_deploy.cli.demo --output-dir build/demo
+
+clean:
+	rm -rf build .pytest_cache

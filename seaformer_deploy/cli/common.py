@@ -1,0 +1,64 @@
+"""What every command shares: typed errors become one line on stderr with our exit codes.
+
+Heavy libraries (torch, converters, runtimes) are imported inside the command bodies so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from seaformer_deploy.errors import SeaformerError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONTEXT_SETTINGS = {"auto_envvar_prefix": "SEAFORMER", "help_option_names": ["-h", "--help"]}
+EXIT_INTERRUPTED = 130
+
+
+class ToolError(click.ClickException):
+    """A library error shown as ``error: <message>`` with the library's exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def debug_option(function: F) -> F:
+    """``--debug``: show tracebacks instead of one-line errors."""
+    return click.option("--debug", is_flag=True, help="Show full tracebacks on errors.", envvar="SEAFORMER_DEBUG")(
+        function
+    )
+
+
+def handle_errors(function: F) -> F:
+    """Turn library errors, interrupts and unexpected failures into one line and an exit code."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = kwargs.get("debug", False)
+        try:
+            return function(*args, **kwargs)
+        except SeaformerError as exc:
+            if debug:
+                raise
+            raise ToolError(str(exc), exc.exit_code) from None
+        except KeyboardInterrupt:
+            click.echo("error: interrupted; no partial artifact was kept", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except (click.ClickException, click.exceptions.Exit, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the contract is one line, never a traceback
+            if debug:
+                raise
+            first_line = next(iter(str(exc).strip().splitlines()), "")
+            raise ToolError(f"{type(exc).__name__}: {first_line} (rerun with --debug for details)", 1) from None
+
+    return wrapper  # type: ignore[return-value]

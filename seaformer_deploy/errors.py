@@ -1,0 +1,36 @@
+"""Typed errors with the exit codes of the command-line contract (DESIGN.md section 2).
+
+The library raises these; the CLI turns each into one line on stderr and the matching exit code.
+"""
+
+from __future__ import annotations
+
+
+class SeaformerError(Exception):
+    """Base class: every error the toolkit raises on purpose carries an exit code."""
+
+    exit_code: int = 2
+
+
+class UsageError(SeaformerError):
+    """Bad usage or input: unknown variant, bad size, wrong checkpoint, empty dataset (exit 2)."""
+
+    exit_code = 2
+
+
+class CheckFailedError(SeaformerError):
+    """The thing checked failed: parity, strict lint, a regression (exit 1)."""
+
+    exit_code = 1
+
+
+class DeviceError(SeaformerError):
+    """The device cannot be used: missing adb, unauthorized, offline, disconnected (exit 2)."""
+
+    exit_code = 2
+
+
+class InconclusiveError(SeaformerError):
+    """The measurement is too noisy or throttled to support a verdict (exit 3)."""
+
+    exit_code = 3

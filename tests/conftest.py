@@ -1,0 +1,24 @@
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from seaformer_deploy.models.factory import RandomWeightsWarning  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _quiet_random_weights():
+    """Tests build many random-weight models on purpose; the warning itself is asserted in its own test."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RandomWeightsWarning)
+        yield
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return FIXTURES
