@@ -1,0 +1,735 @@
+"""Parse the text output of TFLite / LiteRT ``benchmark_model`` into JSON-friendly dataclasses.
+
+Line formats follow the tool's sources (tools/benchmark/benchmark_model.cc, benchmark_tflite_model.cc,
+profiling/profile_summary_formatter.cc and the StatsCalculator in tensorflow/core/util or tsl/util):
+
+- Run blocks: "Running benchmark for at least N iterations and at least S seconds but terminate if exceeding
+  M seconds." (oldest builds: "Running benchmark for N iterations"), each followed by one statistics line:
+  "count=N first= curr= min= max= avg= std=", "count=N curr=X" plus "(all same)" when N > 1, or "count=0";
+  recent builds append " p5= median= p95=". The first block is the warm-up, the second the regular runs.
+- Summary: "Inference timings in us: Init:, First inference:, Warmup (avg):, Inference (avg):"; older builds
+  print "Average inference timings in us: Warmup:, Init:, Inference:" ("no stats:" in the oldest).
+- Memory: "Memory footprint delta from the start of the tool (MB): init= overall=" (older: "Peak memory
+  footprint (MB): init= overall="), the periodic peak and the VmRSS block (--report_peak_memory_footprint).
+- Op profile (--enable_op_profiling): "Profiling Info for Benchmark Initialization:" and "Operator-wise
+  Profiling Info for Regular Benchmark Runs:" sections, optionally split per graph ("Primary graph (name: X)
+  profile:", "Subgraph (index: N, name: X) profile:", "Delegate internal:"), each holding "Run Order", "Top by
+  Computation Time" and "Summary by node type" tables, tab-aligned (stdout mode) or CSV (csv mode, where commas
+  in node names were replaced by TAB). Older builds have an extra "[start]" / "start" column.
+- No build and no flag prints individual run times, so a parsed log never has per-run data: ``per_run_us``
+  stays empty and ``median_us`` comes only from the tool's own "median=" (p90 never). ``RunStats.from_samples``
+  fills both for runners that do have samples.
+
+Failure policy: a log that records a failed or crashed run ("Benchmarking failed.", a FATAL line, a crash
+signal, a run block without its statistics line, or a run that started but never printed its summary) raises
+``BenchmarkFailedError`` (a ``CheckFailedError``, exit 1) carrying the tool's own error lines. Text with nothing
+recognisable raises ``UsageError``. Numbers are parsed strictly (a malformed number on a recognised line is a
+``UsageError``); unrelated lines, log prefixes (INFO:, logcat, glog, timestamps) and ANSI codes are ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from seaformer_deploy.errors import CheckFailedError, UsageError
+
+__all__ = [
+    "BenchmarkFailedError",
+    "BenchmarkLog",
+    "Delegation",
+    "MemoryInfo",
+    "NodeTypeRow",
+    "OpProfile",
+    "OpRow",
+    "RunStats",
+    "parse_benchmark_log",
+    "parse_op_profile_csv",
+]
+
+
+class BenchmarkFailedError(CheckFailedError):
+    """The log is benchmark_model output, but the run it records failed or crashed (exit 1)."""
+
+
+def _jsonable(value: Any) -> Any:
+    # JSON has no NaN/inf; the tool prints "nan" for empty statistics.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class _ToDict:
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of builtins (nested dataclasses included); non-finite floats become None."""
+        return _jsonable(dataclasses.asdict(self))  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class RunStats(_ToDict):
+    """One statistics line, in microseconds. ``count == 0`` leaves every value None."""
+
+    count: int
+    first_us: float | None
+    curr_us: float | None
+    min_us: float | None
+    max_us: float | None
+    avg_us: float | None
+    std_us: float | None
+    median_us: float | None = None
+    p90_us: float | None = None
+    p5_us: float | None = None
+    p95_us: float | None = None
+
+    @classmethod
+    def from_samples(cls, samples_us: Sequence[float]) -> RunStats:
+        """Statistics the way benchmark_model computes them: population std, nearest-rank percentiles."""
+        values = [float(v) for v in samples_us]
+        if not values:
+            return cls(0, None, None, None, None, None, None)
+        n = len(values)
+        avg = sum(values) / n
+        std = math.sqrt(max(sum(v * v for v in values) / n - avg * avg, 0.0))
+        ordered = sorted(values)
+
+        def rank(p: int) -> float:
+            return ordered[n * p // 100]
+
+        return cls(n, values[0], values[-1], ordered[0], ordered[-1], avg, std,
+                   median_us=rank(50), p90_us=rank(90), p5_us=rank(5), p95_us=rank(95))
+
+
+@dataclass(frozen=True)
+class OpRow(_ToDict):
+    """One row of a Run Order / Top by ... table. ``start_ms`` exists only in older builds."""
+
+    node_type: str
+    start_ms: float | None
+    first_ms: float
+    avg_ms: float
+    pct: float
+    cdf_pct: float
+    mem_kb: float
+    times_called: int
+    name: str
+
+
+@dataclass(frozen=True)
+class NodeTypeRow(_ToDict):
+    """One row of the "Summary by node type" table."""
+
+    node_type: str
+    count: int
+    avg_ms: float
+    pct: float
+    cdf_pct: float
+    mem_kb: float
+    times_called: int
+
+
+@dataclass
+class OpProfile(_ToDict):
+    """The tables of one profiling section ("init" or "regular") for one graph."""
+
+    phase: str
+    graph: str
+    run_order: list[OpRow] = field(default_factory=list)
+    top_by_time: list[OpRow] = field(default_factory=list)
+    top_by_memory: list[OpRow] = field(default_factory=list)
+    by_node_type: list[NodeTypeRow] = field(default_factory=list)
+    nodes_executed: int | None = None
+    nodes_observed: int | None = None
+    timing_summary: RunStats | None = None
+    csv: bool = False
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class MemoryInfo(_ToDict):
+    """Memory lines in MB. ``footprint_kind`` is "delta" (newer builds) or "peak" (older builds)."""
+
+    footprint_kind: str | None = None
+    init_mb: float | None = None
+    overall_mb: float | None = None
+    peak_mb: float | None = None
+    vm_rss_mb: float | None = None
+    rss_anon_mb: float | None = None
+    rss_file_shmem_mb: float | None = None
+
+
+@dataclass(frozen=True)
+class Delegation(_ToDict):
+    """A "Replacing N out of M node(s) with delegate (X) node, yielding K partitions" line."""
+
+    delegate: str
+    replaced_nodes: int
+    total_nodes: int
+    partitions: int
+    subgraph_index: int | None = None
+    subgraph_name: str | None = None
+
+
+@dataclass
+class BenchmarkLog(_ToDict):
+    """Everything recognised in one benchmark_model log.
+
+    Attributes:
+        warmup: the first run block; inference: the second (the tool always runs the warm-up first).
+        timings_us: the summary line; keys ``init``, ``warmup_avg``, ``inference_avg`` and, in newer builds,
+            ``first_inference``.
+        op_profile: regular-run tables of the primary graph. ``init_profile`` holds the initialization tables
+            (never mixed with the runs); ``other_profiles`` the subgraphs and "Delegate internal" of either phase.
+        per_run_us: always empty for parsed logs (no build prints per-run times).
+        delegations: "Replacing N out of M node(s) ..." lines.
+        params: the "Name: [value]" parameter lines logged at start.
+        warnings: delegate, WARN/ERROR and failure lines, and notes about truncated or noisy tables.
+    """
+
+    model_size_mb: float | None = None
+    init_ms: float | None = None
+    warmup: RunStats | None = None
+    inference: RunStats | None = None
+    timings_us: dict[str, float] = field(default_factory=dict)
+    memory: MemoryInfo | None = None
+    op_profile: OpProfile | None = None
+    init_profile: OpProfile | None = None
+    other_profiles: list[OpProfile] = field(default_factory=list)
+    per_run_us: list[float] = field(default_factory=list)
+    delegations: list[Delegation] = field(default_factory=list)
+    params: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- line noise -------------------------------------------------------------------------------------------
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_LOGCAT_THREADTIME = re.compile(
+    r"^(?:\d{4}-)?\d{2}-\d{2}\s+\d{2}:\d{2}:\d{2}\.\d{3}\s+\d+\s+\d+\s+(?P<level>[VDIWEFA])\s+(?P<tag>[^:]*?)\s*: ?"
+)
+_LOGCAT_BRIEF = re.compile(
+    r"^(?:(?:\d{4}-)?\d{2}-\d{2}\s+\d{2}:\d{2}:\d{2}\.\d{3}\s+)?(?P<level>[VDIWEFA])/(?P<tag>[^\s(:]+)\s*"
+    r"(?:\(\s*\d+\))?: ?"
+)
+_GLOG = re.compile(
+    r"^(?:[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ [^\]]*\] |"
+    r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+: [IWEF] [^\]]*\] )"
+)
+_TIMESTAMP = re.compile(
+    r"^\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\]?:? ?"
+)
+_SEVERITY = re.compile(r"^(?P<sev>INFO|WARN|WARNING|ERROR|FATAL|VERBOSE): ?")
+_LOGCAT_SEVERITY = {"W": "WARN", "E": "ERROR", "F": "FATAL", "A": "FATAL"}
+_TFLITE_TAGS = ("tflite", "litert", "benchmark")
+_CRASH = re.compile(
+    r"^(?:Segmentation fault|Aborted|Illegal instruction|Bus error|Killed|Floating point exception)\b"
+    r"|CANNOT LINK EXECUTABLE|Fatal signal \d+"
+    r"|^(?:/system/bin/)?(?:sh|bash): .*(?:not found|Permission denied|No such file or directory)$"
+)
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    severity: str | None
+    keep: bool
+
+
+def _clean(raw: str) -> _Line:
+    """Strip ANSI codes and log prefixes; ``keep`` is False for logcat lines of unrelated tags."""
+    text = _ANSI.sub("", raw).replace("\r", "")
+    severity = None
+    keep = True
+    logcat = _LOGCAT_THREADTIME.match(text) or _LOGCAT_BRIEF.match(text)
+    if logcat:
+        text = text[logcat.end():]
+        severity = _LOGCAT_SEVERITY.get(logcat["level"])
+        keep = logcat["tag"].strip().lower().startswith(_TFLITE_TAGS)
+    else:
+        prefix = _GLOG.match(text) or _TIMESTAMP.match(text)
+        if prefix:
+            text = text[prefix.end():]
+    tagged = _SEVERITY.match(text)
+    if tagged:
+        text = text[tagged.end():]
+        severity = tagged["sev"]
+    return _Line(text, severity, keep)
+
+
+# --- numbers ----------------------------------------------------------------------------------------------
+
+_NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf"
+_NUM_RE = re.compile(rf"(?:{_NUM})")
+
+
+class _Context:
+    """Names the input and the line in error messages."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.line_no = 0
+
+    def bad(self, what: str, line: str) -> UsageError:
+        return UsageError(f"{self.source}, line {self.line_no}: {what}: {line.strip()!r}")
+
+    def num(self, token: str, line: str) -> float:
+        token = token.strip()
+        if not _NUM_RE.fullmatch(token):
+            raise self.bad(f"bad number {token!r}", line)
+        return float(token)
+
+    def int_(self, token: str, line: str) -> int:
+        token = token.strip()
+        if not re.fullmatch(r"-?\d+", token):
+            raise self.bad(f"bad integer {token!r}", line)
+        return int(token)
+
+
+_STAT = re.compile(
+    rf"^count=(?P<count>\d+)"
+    rf"(?: first=(?P<first>{_NUM}) curr=(?P<curr>{_NUM}) min=(?P<min>{_NUM}) max=(?P<max>{_NUM})"
+    rf" avg=(?P<avg>{_NUM}) std=(?P<std>{_NUM})"
+    rf"| curr=(?P<same>{_NUM})(?P<all_same>\(all same\))?)?"
+    rf"(?: p5=(?P<p5>{_NUM}) median=(?P<median>{_NUM}) p95=(?P<p95>{_NUM}))?\s*$"
+)
+# avg is printed with 6 significant digits and may round just past min or max.
+_AVG_ROUNDING = 1e-5
+
+
+def _parse_stat(ctx: _Context, text: str, line: str) -> RunStats:
+    """Parse a Stat::OutputToStream string, checking it is one the tool can print."""
+    m = _STAT.match(text.strip())
+    if not m:
+        raise ctx.bad("malformed statistics", line)
+    count = int(m["count"])
+    if count == 0:
+        if m["first"] or m["same"]:
+            raise ctx.bad("count=0 with values", line)
+        return RunStats(0, None, None, None, None, None, None)
+    if m["same"] is not None:
+        if (count > 1) != bool(m["all_same"]):
+            raise ctx.bad("'(all same)' must follow curr= exactly when count > 1", line)
+        first = curr = lo = hi = avg = float(m["same"])
+        std = 0.0
+    elif m["first"] is None:
+        raise ctx.bad(f"count={count} without values", line)
+    else:
+        first, curr, lo, hi, avg, std = (float(m[k]) for k in ("first", "curr", "min", "max", "avg", "std"))
+        if count < 2 or not lo < hi:
+            raise ctx.bad("inconsistent statistics (the tool prints curr= alone when all values are equal)", line)
+    slack = _AVG_ROUNDING * max(abs(lo), abs(hi))
+    ranked = [lo] + [float(m[k]) for k in ("p5", "median", "p95") if m[k] is not None] + [hi]
+    consistent = (
+        lo <= first <= hi and lo <= curr <= hi and lo - slack <= avg <= hi + slack and std >= 0
+        and ranked == sorted(ranked)
+    )
+    if not consistent:
+        raise ctx.bad("inconsistent statistics", line)
+    median, p5, p95 = (float(m[k]) if m[k] is not None else None for k in ("median", "p5", "p95"))
+    return RunStats(count, first, curr, lo, hi, avg, std, median_us=median, p5_us=p5, p95_us=p95)
+
+
+# --- tables -----------------------------------------------------------------------------------------------
+
+_TABLE_FIELDS = {
+    "Run Order": "run_order",
+    "Top by Computation Time": "top_by_time",
+    "Top by Memory Use": "top_by_memory",
+    "Summary by node type": "by_node_type",
+}
+
+
+def _op_row_re(csv: bool, has_start: bool) -> re.Pattern[str]:
+    sep = r",\s*" if csv else r"\s+"
+    start = rf"(?P<start>{_NUM}){sep}" if has_start else ""
+    name = rf"{sep}(?P<name>.*?)" if csv else r"(?:\s+(?P<name>.*?))?"
+    return re.compile(
+        rf"^\s*(?P<type>\S.*?){sep}{start}(?P<first>{_NUM}){sep}(?P<avg>{_NUM}){sep}(?P<pct>{_NUM})%{sep}"
+        rf"(?P<cdf>{_NUM})%{sep}(?P<mem>{_NUM}){sep}(?P<times>-?\d+){name}\s*$"
+    )
+
+
+def _type_row_re(csv: bool) -> re.Pattern[str]:
+    sep = r",\s*" if csv else r"\s+"
+    return re.compile(
+        rf"^\s*(?P<type>\S.*?){sep}(?P<count>\d+){sep}(?P<avg>{_NUM}){sep}(?P<pct>{_NUM})%{sep}"
+        rf"(?P<cdf>{_NUM})%{sep}(?P<mem>{_NUM}){sep}(?P<times>-?\d+)\s*$"
+    )
+
+
+_ROW_PATTERNS = {
+    (kind, csv, start): (_op_row_re(csv, start) if kind == "op" else _type_row_re(csv))
+    for kind in ("op", "type") for csv in (False, True) for start in (False, True)
+}
+
+
+@dataclass
+class _Table:
+    title: str
+    profile: OpProfile
+    field_name: str | None
+    layout: tuple[str, bool, bool] | None = None  # (kind, csv, has_start) once the header row was seen
+    rows: int = 0
+
+
+def _header_layout(text: str) -> tuple[str, bool, bool] | None:
+    s = text.strip()
+    if s.startswith("[node type]"):
+        return "op", False, "[start]" in s
+    if s.startswith("[Node type]"):
+        return "type", False, False
+    if s.startswith("node type, count,"):
+        return "type", True, False
+    if s.startswith("node type,"):
+        return "op", True, re.search(r",\s*start\s*,", s) is not None
+    return None
+
+
+def _row_shaped(text: str) -> bool:
+    return len(re.findall(r"\S%(?=\s|,|$)", text)) >= 2
+
+
+# --- line patterns ----------------------------------------------------------------------------------------
+
+_TITLE = re.compile(r"^=+ (?P<title>.+?) =+$")
+_INIT_SECTION = "Profiling Info for Benchmark Initialization:"
+_RUN_SECTION = "Operator-wise Profiling Info for Regular Benchmark Runs:"
+_PRIMARY = re.compile(r"^Primary graph \(name: (?P<name>.*)\) (?:profile|summary):$")
+_SUBGRAPH = re.compile(r"^Subgraph \(index: (?P<index>\d+), name: (?P<name>.*?)\) (?:profile|summary):$")
+_DELEGATE_INTERNAL = re.compile(r"^Delegate internal:\s*$")
+_SUBGRAPH_PREFIX = re.compile(r"^Subgraph \(index: \d+, name: .*?\) (?=Timings|Memory)")
+_TIMINGS_SUMMARY = re.compile(r"^Timings \(microseconds\): (?P<stat>.*)$")
+_MEMORY_SUMMARY = re.compile(r"^Memory \(bytes\): (?P<stat>.*)$")
+_NODES_EXECUTED = re.compile(r"^Number of nodes executed: (?P<n>.*)$")
+_NODES_OBSERVED = re.compile(r"^(?P<n>\S+) nodes observed$")
+_RUN_HEADER = re.compile(
+    r"^Running benchmark for (?:at least )?(?P<n>\S+) iterations"
+    r"(?: and at least (?P<min_secs>\S+) seconds(?: but terminate if exceeding (?P<max_secs>\S+) seconds\.)?)?$"
+)
+_SUMMARY_NEW = re.compile(
+    r"^Inference timings in us: Init: (?P<init>[^,]*), First inference: (?P<first_inference>[^,]*), "
+    r"Warmup \(avg\): (?P<warmup_avg>[^,]*), Inference \(avg\): (?P<inference_avg>.*)$"
+)
+# The Android app glues its memory report straight onto the number ("...Inference: 80660.1Overall ...").
+_SUMMARY_OLD = re.compile(
+    rf"^Average inference timings in us: Warmup: (?P<warmup_avg>[^,]*), Init: (?P<init>[^,]*), "
+    rf"(?:Inference|no stats): (?P<inference_avg>(?:{_NUM})|\S*)"
+)
+_MODEL_SIZE = re.compile(r"^The input model file size \(MB\): (?P<v>.*)$")
+_INIT_TIME = re.compile(r"^Initialized session in (?P<v>.*?)ms\.?$")
+_FOOTPRINT = re.compile(
+    r"^(?P<kind>Memory footprint delta from the start of the tool|Peak memory footprint) \(MB\): "
+    r"init=(?P<init>\S*) overall=(?P<overall>\S*)$"
+)
+_PEAK = re.compile(r"^Overall peak memory footprint \(MB\) via periodic monitoring: (?P<v>.*)$")
+_RSS = re.compile(r"^[-+] (?P<key>VmRSS|RssAnnon|RssFile \+ RssShmem)\s*: (?P<v>\S*) MB$")
+_RSS_FIELDS = {"VmRSS": "vm_rss_mb", "RssAnnon": "rss_anon_mb", "RssFile + RssShmem": "rss_file_shmem_mb"}
+_REPLACING = re.compile(
+    r"Replacing (?P<replaced>\d+) out of (?P<total>\d+) node\(s\) with delegate \((?P<delegate>[^)]*)\) node, "
+    r"yielding (?P<partitions>\d+) partitions?(?: for subgraph (?P<index>\d+)(?: \((?P<name>.*)\))?)?\.?"
+)
+_STARTED = re.compile(r"^(?:STARTING!|Loaded model\b|Log parameter values verbosely\b)")
+_PARAM = re.compile(r"^(?P<key>[^\[\]:=]+?)\s*:\s*\[(?P<value>.*)\]$")
+_NOTEWORTHY = re.compile(r"\bdelegate\b|\bfail(?:s|ed|ure)?\b|\berror\b", re.IGNORECASE)
+_MARKERS = (
+    _TITLE, _PRIMARY, _SUBGRAPH, _DELEGATE_INTERNAL, _SUBGRAPH_PREFIX, _TIMINGS_SUMMARY, _MEMORY_SUMMARY,
+    _NODES_EXECUTED, _RUN_HEADER, _SUMMARY_NEW, _SUMMARY_OLD, re.compile(r"^count="),
+)
+
+
+class _Parser:
+    """Line-by-line state machine; ``finish`` applies the failure policy."""
+
+    def __init__(self, source: str) -> None:
+        self.ctx = _Context(source)
+        self.log = BenchmarkLog()
+        self.profiles: dict[tuple[str, str], OpProfile] = {}
+        self.phase = "regular"  # tables printed without a section header are the regular runs
+        self.graph = "primary"
+        self.table: _Table | None = None
+        self.run_stats: list[RunStats] = []
+        self.pending_header: str | None = None
+        self.started = False
+        self.summary_seen = False
+        self.failed: list[str] = []
+        self.tool_errors: list[str] = []
+        self.memory: dict[str, Any] = {}
+
+    def feed_text(self, text: str) -> None:
+        lines = text.splitlines()
+        last = max((i for i, raw in enumerate(lines) if _clean(raw).text.strip()), default=-1)
+        for i, raw in enumerate(lines):
+            self.ctx.line_no = i + 1
+            self.feed(_clean(raw), is_last=i == last)
+        if self.table is not None:
+            self.warn(f"log ends inside the '{self.table.title}' table after {self.table.rows} rows "
+                      "(truncated output?)")
+            self.table.profile.truncated = True
+            self.table = None
+
+    def warn(self, message: str) -> None:
+        self.log.warnings.append(message)
+
+    def feed(self, line: _Line, is_last: bool) -> None:
+        s = line.text.strip()
+        if _CRASH.search(s):
+            self.failed.append(s)
+        if not line.keep:
+            return
+        if self.table is not None and self.feed_table(line, s, is_last):
+            return
+        if not s:
+            return
+        if line.severity in ("ERROR", "FATAL"):
+            self.tool_errors.append(s)
+            if line.severity == "FATAL":
+                self.failed.append(s)
+        self.feed_line(line, s, is_last)
+
+    # tables
+
+    def feed_table(self, line: _Line, s: str, is_last: bool) -> bool:
+        """Handle a line while a table is open; False hands it on to ``feed_line``."""
+        table = self.table
+        assert table is not None
+        if not s:
+            self.table = None
+            return True
+        if any(p.match(s) for p in _MARKERS) or s in (_INIT_SECTION, _RUN_SECTION):
+            self.table = None
+            return False
+        if line.severity is not None:
+            return False  # a separate log message interleaved with the table (stderr vs stdout)
+        if table.layout is None:
+            table.layout = _header_layout(s)
+            if table.layout is None:
+                self.warn(f"'{table.title}' table has no header row; ignored line: {s!r}")
+            elif table.field_name is not None:
+                expected = "type" if table.field_name == "by_node_type" else "op"
+                if table.layout[0] != expected:
+                    raise self.ctx.bad(f"header row does not fit the '{table.title}' table", s)
+                table.profile.csv = table.layout[1]
+            return True
+        if table.field_name is None:
+            return True
+        row = self.parse_row(table, s)
+        if row is not None:
+            getattr(table.profile, table.field_name).append(row)
+            table.rows += 1
+        elif is_last:
+            self.warn(f"last line of the '{table.title}' table is incomplete (truncated output?): {s!r}")
+            table.profile.truncated = True
+        elif _row_shaped(s):
+            raise self.ctx.bad(f"malformed row in the '{table.title}' table", s)
+        else:
+            self.warn(f"ignored non-row line inside the '{table.title}' table: {s!r}")
+        return True
+
+    def parse_row(self, table: _Table, s: str) -> OpRow | NodeTypeRow | None:
+        assert table.layout is not None
+        kind, csv, has_start = table.layout
+        m = _ROW_PATTERNS[(kind, csv, has_start)].match(s)
+        if m is None:
+            return None
+        num, int_ = self.ctx.num, self.ctx.int_
+        if kind == "type":
+            return NodeTypeRow(m["type"].strip(), int_(m["count"], s), num(m["avg"], s), num(m["pct"], s),
+                               num(m["cdf"], s), num(m["mem"], s), int_(m["times"], s))
+        name = (m["name"] or "").strip()
+        if csv:
+            name = name.replace("\t", ",")
+        return OpRow(m["type"].strip(), num(m["start"], s) if has_start else None, num(m["first"], s),
+                     num(m["avg"], s), num(m["pct"], s), num(m["cdf"], s), num(m["mem"], s),
+                     int_(m["times"], s), name)
+
+    def profile(self) -> OpProfile:
+        key = (self.phase, self.graph)
+        if key not in self.profiles:
+            self.profiles[key] = OpProfile(phase=self.phase, graph=self.graph)
+        return self.profiles[key]
+
+    # everything else
+
+    def feed_line(self, line: _Line, s: str, is_last: bool) -> None:
+        if self.feed_profile_line(s) or self.feed_run_line(s, is_last) or self.feed_memory_line(s):
+            return
+        if s == "Benchmarking failed.":
+            self.failed.append(s)
+            return
+        if _STARTED.match(s):
+            self.started = True
+        m = _REPLACING.search(s)
+        if m:
+            self.log.delegations.append(Delegation(
+                m["delegate"], int(m["replaced"]), int(m["total"]), int(m["partitions"]),
+                int(m["index"]) if m["index"] is not None else None, m["name"]))
+            self.warn(s)
+            return
+        m = _PARAM.match(s)
+        if m and line.severity not in ("WARN", "WARNING", "ERROR", "FATAL"):
+            self.log.params[m["key"]] = m["value"]
+            return
+        if line.severity in ("WARN", "WARNING", "ERROR", "FATAL"):
+            self.warn(f"{line.severity}: {s}")
+        elif _NOTEWORTHY.search(s):
+            self.warn(s)
+
+    def feed_profile_line(self, s: str) -> bool:
+        ctx = self.ctx
+        m = _TITLE.match(s)
+        if m:
+            title = m["title"]
+            self.table = _Table(title, self.profile(), _TABLE_FIELDS.get(title))
+            if self.table.field_name is None:
+                self.warn(f"unknown profile table '{title}' ignored")
+            return True
+        if s in (_INIT_SECTION, _RUN_SECTION):
+            self.phase = "init" if s == _INIT_SECTION else "regular"
+            self.graph = "primary"
+            return True
+        m = _PRIMARY.match(s) or _SUBGRAPH.match(s)
+        if m:
+            self.graph = "primary" if "index" not in m.groupdict() else f"subgraph {m['index']} ({m['name']})"
+            return True
+        if _DELEGATE_INTERNAL.match(s):
+            self.graph = "delegate internal"
+            return True
+        body = _SUBGRAPH_PREFIX.sub("", s)
+        m = _TIMINGS_SUMMARY.match(body)
+        if m:
+            self.profile().timing_summary = _parse_stat(ctx, m["stat"], s)
+            return True
+        m = _MEMORY_SUMMARY.match(body)
+        if m:
+            _parse_stat(ctx, m["stat"], s)  # validated only: TFLite never records node memory (count=0)
+            return True
+        m = _NODES_EXECUTED.match(s)
+        if m:
+            self.profile().nodes_executed = ctx.int_(m["n"], s)
+            return True
+        m = _NODES_OBSERVED.match(s)
+        if m:
+            self.profile().nodes_observed = ctx.int_(m["n"], s)
+            return True
+        return False
+
+    def feed_run_line(self, s: str, is_last: bool) -> bool:
+        ctx = self.ctx
+        m = _RUN_HEADER.match(s)
+        if m:
+            ctx.int_(m["n"], s)
+            for secs in (m["min_secs"], m["max_secs"]):
+                if secs is not None:
+                    ctx.num(secs, s)
+            if self.pending_header is not None:
+                self.failed.append(f"run block without a statistics line: {self.pending_header!r}")
+            self.pending_header = s
+            self.started = True
+            return True
+        if s.startswith("count="):
+            if is_last and not _STAT.match(s):
+                self.warn(f"last line is an incomplete statistics line (truncated output?): {s!r}")
+                return True
+            stats = _parse_stat(ctx, s, s)
+            if len(self.run_stats) == 2:
+                raise ctx.bad("more than two run blocks (benchmark_model prints a warm-up and a regular "
+                              "block; are several logs concatenated?)", s)
+            self.run_stats.append(stats)
+            self.pending_header = None
+            return True
+        m = _SUMMARY_NEW.match(s) or _SUMMARY_OLD.match(s)
+        if m:
+            if self.summary_seen:
+                raise ctx.bad("second timing summary (are several logs concatenated?)", s)
+            self.log.timings_us = {k: ctx.num(v, s) for k, v in m.groupdict().items()}
+            self.summary_seen = True
+            return True
+        m = _MODEL_SIZE.match(s)
+        if m:
+            self.log.model_size_mb = ctx.num(m["v"], s)
+            return True
+        m = _INIT_TIME.match(s)
+        if m:
+            self.log.init_ms = ctx.num(m["v"], s)
+            self.started = True
+            return True
+        return False
+
+    def feed_memory_line(self, s: str) -> bool:
+        ctx = self.ctx
+        m = _FOOTPRINT.match(s)
+        if m:
+            self.memory.update(
+                footprint_kind="delta" if m["kind"].startswith("Memory") else "peak",
+                init_mb=ctx.num(m["init"], s), overall_mb=ctx.num(m["overall"], s))
+            return True
+        m = _PEAK.match(s)
+        if m:
+            self.memory["peak_mb"] = ctx.num(m["v"], s)
+            return True
+        m = _RSS.match(s)
+        if m:
+            self.memory[_RSS_FIELDS[m["key"]]] = ctx.num(m["v"], s)
+            return True
+        return False
+
+    def finish(self) -> BenchmarkLog:
+        """Apply the failure policy and assemble the result."""
+        log = self.log
+        if self.pending_header is not None:
+            self.failed.append(f"run block without a statistics line: {self.pending_header!r}")
+        if self.started and not self.summary_seen:
+            self.failed.append("the run started but never printed its 'Inference timings' summary")
+        if self.failed:
+            detail = list(dict.fromkeys(self.tool_errors + self.failed))
+            raise BenchmarkFailedError(f"{self.ctx.source}: benchmark_model failed: {'; '.join(detail[:4])}")
+        has_rows = any(p.run_order or p.top_by_time or p.by_node_type for p in self.profiles.values())
+        if not (self.run_stats or self.summary_seen or has_rows):
+            raise UsageError(f"{self.ctx.source} is not benchmark_model output: no run statistics, timing "
+                             "summary or op-profile table found")
+        log.warmup = self.run_stats[0] if self.run_stats else None
+        log.inference = self.run_stats[1] if len(self.run_stats) > 1 else None
+        if self.memory:
+            log.memory = MemoryInfo(**self.memory)
+        log.op_profile = self.profiles.get(("regular", "primary"))
+        log.init_profile = self.profiles.get(("init", "primary"))
+        log.other_profiles = [p for k, p in self.profiles.items() if k[1] != "primary"]
+        return log
+
+
+def parse_benchmark_log(text: str, *, source: str = "benchmark log") -> BenchmarkLog:
+    """Parse benchmark_model stdout/stderr (any build, stdout or csv op-profile mode).
+
+    Args:
+        text: the captured output; log prefixes, logcat framing and ANSI codes are tolerated.
+        source: how error messages name the input (e.g. the log file path).
+
+    Raises:
+        BenchmarkFailedError: the log shows a failed, crashed or unfinished run.
+        UsageError: nothing recognisable, or a recognised line with malformed numbers.
+    """
+    parser = _Parser(source)
+    parser.feed_text(text)
+    return parser.finish()
+
+
+def parse_op_profile_csv(text: str, *, source: str = "op-profile CSV") -> list[OpRow]:
+    """Rows of the regular runs' "Run Order" table from a ``--op_profiling_output_mode=csv`` file.
+
+    Node names get their commas back (the tool wrote them as TAB). For the other tables and the
+    initialization section, pass the same text to ``parse_benchmark_log``.
+    """
+    parser = _Parser(source)
+    parser.feed_text(text)
+    profile = parser.profiles.get(("regular", "primary"))
+    if profile is None or not profile.csv or not profile.run_order:
+        raise UsageError(f"{source} is not a benchmark_model op-profile CSV: no CSV 'Run Order' table "
+                         "for the regular runs")
+    return list(profile.run_order)
