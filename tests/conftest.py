@@ -6,7 +6,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from seaformer_deploy.models.factory import RandomWeightsWarning  # noqa: E402
+from seaformer_deploy.models.factory import RandomWeightsWarning
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

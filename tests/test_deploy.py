@@ -20,7 +20,7 @@ class _OpRecorder(TorchDispatchMode):
         super().__init__()
         self.ops: Counter[str] = Counter()
 
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         self.ops[func.overloadpacket.__name__] += 1
         return func(*args, **(kwargs or {}))
 
@@ -59,7 +59,8 @@ def test_no_batchnorm_interpolation_or_dropout_left(model_pair) -> None:
         deployed(torch.randn(1, 3, 128, 128))
     assert recorder.ops["native_batch_norm"] == 0
     assert recorder.ops["upsample_linear1d"] == 0
-    assert not any(isinstance(m, (torch.nn.Dropout, torch.nn.Dropout2d, torch.nn.BatchNorm2d)) for m in deployed.modules())
+    leftovers = (torch.nn.Dropout, torch.nn.Dropout2d, torch.nn.BatchNorm2d)
+    assert not any(isinstance(m, leftovers) for m in deployed.modules())
 
 
 def test_transforms_are_idempotent() -> None:

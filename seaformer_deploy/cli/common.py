@@ -55,7 +55,7 @@ def handle_errors(function: F) -> F:
             sys.exit(EXIT_INTERRUPTED)
         except (click.ClickException, click.exceptions.Exit, SystemExit):
             raise
-        except Exception as exc:  # noqa: BLE001 - the contract is one line, never a traceback
+        except Exception as exc:
             if debug:
                 raise
             first_line = next(iter(str(exc).strip().splitlines()), "")

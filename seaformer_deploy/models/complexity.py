@@ -67,7 +67,7 @@ class _MacCounter(TorchDispatchMode):
         super().__init__()
         self.by_op: Counter[str] = Counter()
 
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204 - torch's protocol
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
         rule = _RULES.get(func.overloadpacket)
         if rule is not None:

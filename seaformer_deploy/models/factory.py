@@ -10,6 +10,7 @@ from torch import nn
 from seaformer_deploy.checkpoints import CheckpointInfo, apply_checkpoint, infer_num_classes, read_checkpoint
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.models.heads import LightHead, SeaFormerClassifier, Segmentor
+from seaformer_deploy.models.init import randomize_weights
 from seaformer_deploy.models.seaformer import SeaFormer
 from seaformer_deploy.models.variants import (
     ADE20K_CLASSES,
@@ -20,8 +21,10 @@ from seaformer_deploy.models.variants import (
 )
 
 RANDOM_WEIGHTS_WARNING = (
-    "NO CHECKPOINT: SeaFormer-{variant} {task} has RANDOM weights; latency is meaningful, accuracy is not"
+    "NO CHECKPOINT: SeaFormer-{variant} {task} has RANDOM weights (seed {seed}); latency is meaningful, "
+    "accuracy is not"
 )
+RANDOM_SEED = 0
 
 
 class RandomWeightsWarning(UserWarning):
@@ -52,7 +55,8 @@ def build_model(
         task: ``seg`` (backbone + LightHead, logits at 1/8) or ``cls`` (ImageNet classifier).
         num_classes: classifier size; by default read from the checkpoint, else 150 (seg) / 1000 (cls).
         checkpoint: an official mmseg / timm file, a plain state dict, ``.pth`` or ``.safetensors``.
-            Without one the weights are random: a ``RandomWeightsWarning`` is emitted and recorded.
+            Without one the weights are seeded random values that keep every branch alive (see
+            ``models/init.py``): a ``RandomWeightsWarning`` is emitted and recorded.
         allow_partial: load the matching keys of a checkpoint that lacks some (never wrongly shaped ones).
         trust_checkpoint: allow pickled Python objects in the file (only for files you trust).
 
@@ -73,7 +77,8 @@ def build_model(
     if loaded is not None:
         info = apply_checkpoint(model, loaded, task=task, variant=variant, allow_partial=allow_partial)
     else:
-        message = RANDOM_WEIGHTS_WARNING.format(variant=variant, task=task)
+        randomize_weights(model, seed=RANDOM_SEED)
+        message = RANDOM_WEIGHTS_WARNING.format(variant=variant, task=task, seed=RANDOM_SEED)
         warnings.warn(message, RandomWeightsWarning, stacklevel=2)
         info = CheckpointInfo(source="random", num_classes=num_classes, warnings=[message])
     model.variant = variant

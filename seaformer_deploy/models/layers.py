@@ -35,7 +35,8 @@ class Conv2dBN(nn.Sequential):
         bn_weight_init: float = 1.0,
     ) -> None:
         super().__init__()
-        self.add_module("c", nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, groups=groups, bias=False))
+        conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, groups=groups, bias=False)
+        self.add_module("c", conv)
         bn = nn.BatchNorm2d(out_channels)
         nn.init.constant_(bn.weight, bn_weight_init)
         nn.init.constant_(bn.bias, 0.0)
@@ -57,7 +58,9 @@ class ConvModule(nn.Module):
         act_layer: type[nn.Module] | None = None,
     ) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2, groups=groups, bias=False)
+        self.conv = nn.Conv2d(
+            in_channels, out_channels, kernel_size, padding=kernel_size // 2, groups=groups, bias=False
+        )
         self.bn = nn.BatchNorm2d(out_channels)
         self.activate = act_layer() if act_layer is not None else nn.Identity()
 
@@ -104,7 +107,7 @@ class InvertedResidual(nn.Module):
         act_layer: type[nn.Module] = nn.ReLU,
     ) -> None:
         super().__init__()
-        hidden = int(round(in_channels * expand_ratio))
+        hidden = round(in_channels * expand_ratio)
         self.use_res_connect = stride == 1 and in_channels == out_channels
         layers: list[nn.Module] = []
         if expand_ratio != 1:

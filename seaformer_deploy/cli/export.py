@@ -1,0 +1,80 @@
+"""``seaformer-export``: a checked, fused, parity-tested SeaFormer model file and its report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from seaformer_deploy.cli.common import CONTEXT_SETTINGS, debug_option, handle_errors
+
+_CHOICE = {"case_sensitive": False}
+
+
+@click.command(context_settings=CONTEXT_SETTINGS)
+@click.option("--variant", required=True, type=click.Choice(["T", "S", "B", "L"], **_CHOICE),
+              help="SeaFormer variant.")
+@click.option("--task", default="seg", show_default=True, type=click.Choice(["seg", "cls"], **_CHOICE))
+@click.option("--format", "fmt", default="tflite", show_default=True, type=click.Choice(["tflite", "onnx"], **_CHOICE))
+@click.option("--quant", default="fp32", show_default=True,
+              type=click.Choice(["fp32", "fp16", "int8", "dynamic"], **_CHOICE))
+@click.option("--input-size", default="", help="N or HxW (multiples of 64 for seg). [default: 512 seg, 224 cls]")
+@click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path),
+              help="Official mmseg/timm checkpoint, plain state dict or .safetensors. Without it: random weights.")
+@click.option("--num-classes", type=click.IntRange(min=1), help="Classifier size [default: from checkpoint].")
+@click.option("--output-mode", default="logits", show_default=True,
+              type=click.Choice(["logits", "upsampled", "labels"], **_CHOICE),
+              help="logits at 1/8, upsampled logits at the input size, or labels (class map).")
+@click.option("--layout", type=click.Choice(["nhwc", "nchw"], **_CHOICE),
+              help="Input/output layout [default: nhwc for tflite, nchw for onnx].")
+@click.option("--calib-data", help="Folder of images for int8 calibration, or 'demo' for the built-in synthetic set.")
+@click.option("--calib-count", default=32, show_default=True, type=click.IntRange(min=1))
+@click.option("--parity-data", help="Folder of images for the parity check [default: --calib-data, else demo].")
+@click.option("--float-io/--no-float-io", default=True, show_default=True,
+              help="Float32 input/output around an int8 body (int8 TFLite).")
+@click.option("--allow-partial", is_flag=True, help="Load only the matching checkpoint keys.")
+@click.option("--trust-checkpoint", is_flag=True, help="Allow pickled Python objects in the checkpoint.")
+@click.option("--output-dir", default=Path("build/export"), show_default=True,
+              type=click.Path(file_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Lint failures fail the export (exit 1).")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout.")
+@debug_option
+@handle_errors
+def main(variant: str, task: str, fmt: str, quant: str, input_size: str, checkpoint: Path | None,
+         num_classes: int | None, output_mode: str, layout: str | None, calib_data: str | None, calib_count: int,
+         parity_data: str | None, float_io: bool, allow_partial: bool, trust_checkpoint: bool, output_dir: Path,
+         strict: bool, as_json: bool, debug: bool) -> None:
+    """Export SeaFormer to ONNX or TFLite, check parity against PyTorch and lint the graph.
+
+    Example: seaformer-export --variant B --format tflite
+    """
+    from rich.console import Console
+
+    from seaformer_deploy.export.pipeline import ExportOptions, export, raise_for_result
+    from seaformer_deploy.export.summary import print_export_summary
+
+    options = ExportOptions(
+        variant=variant, task=task.lower(), format=fmt.lower(), quant=quant.lower(), input_size=input_size,
+        output_mode=output_mode.lower(), layout=(layout or "").lower(), num_classes=num_classes,
+        checkpoint=str(checkpoint) if checkpoint else None, allow_partial=allow_partial,
+        trust_checkpoint=trust_checkpoint, calib_data=calib_data, calib_count=calib_count, parity_data=parity_data,
+        float_io=float_io, strict=strict,
+    )
+    console = Console(stderr=True)
+    with console.status("exporting") as status:
+        result = export(options, output_dir, progress=lambda step: status.update(f"[bold]{step}"))
+    print_export_summary(result, console)
+    if as_json:
+        click.echo(json.dumps({
+            "ok": result.ok, "model": str(result.model_path) if result.model_path else None,
+            "report": str(result.report_path), "parity": result.report["parity"]["gate"],
+            "lint": {f["rule"]: f["status"] for f in result.report["lint"]["findings"]},
+            "bytes": result.report["artifact"]["bytes"], "export_seconds": result.report["export_seconds"],
+            "warnings": result.report["warnings"],
+        }, indent=2))
+    raise_for_result(result)
+
+
+if __name__ == "__main__":
+    main()

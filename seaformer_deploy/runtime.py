@@ -1,0 +1,136 @@
+"""Run an exported model (.tflite through ai-edge-litert, .onnx through onnxruntime) on this host.
+
+Export parity, local benchmarking and host-side accuracy all call this, so "the exported model's output" means
+the same thing everywhere. Integer I/O (int8 models exported without float I/O) is quantized and dequantized
+here with the tensor's own scale and zero point, so callers always pass and receive float32.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seaformer_deploy.errors import UsageError
+
+MODEL_SUFFIXES = (".tflite", ".onnx")
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """Name, shape, dtype and (for integer tensors) quantization of one model input or output."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    scale: float = 0.0
+    zero_point: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype,
+                **({"scale": self.scale, "zero_point": self.zero_point} if self.scale else {})}
+
+
+def _to_input(spec: TensorSpec, array: np.ndarray) -> np.ndarray:
+    if tuple(array.shape) != spec.shape:
+        raise UsageError(f"input {spec.name} expects shape {list(spec.shape)}, got {list(array.shape)}")
+    if spec.dtype in ("int8", "uint8"):
+        info = np.iinfo(spec.dtype)
+        return np.clip(np.round(array / spec.scale) + spec.zero_point, info.min, info.max).astype(spec.dtype)
+    return np.ascontiguousarray(array, dtype=spec.dtype)
+
+
+def _from_output(spec: TensorSpec, array: np.ndarray) -> np.ndarray:
+    if spec.dtype in ("int8", "uint8") and spec.scale:
+        return (array.astype(np.float32) - spec.zero_point) * spec.scale
+    return array
+
+
+class ExportedModel(ABC):
+    """A loaded exported model with one input; ``run`` maps a float array to the first output."""
+
+    path: Path
+    engine: str
+    input: TensorSpec
+    output: TensorSpec
+
+    @abstractmethod
+    def run(self, array: np.ndarray) -> np.ndarray:
+        """Run one inference on ``array`` (float32, the model's input shape) and return the first output."""
+
+
+class TFLiteModel(ExportedModel):
+    """A .tflite model on ai-edge-litert's Interpreter (XNNPACK applied by default, as on a phone's CPU)."""
+
+    engine = "litert"
+
+    def __init__(self, path: Path, num_threads: int = 1) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.path = path
+        try:
+            self._interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+            self._interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise UsageError(f"{path} is not a valid TFLite model: {str(exc).strip().splitlines()[0]}") from None
+        self.input = self._spec(self._interpreter.get_input_details()[0])
+        self.output = self._spec(self._interpreter.get_output_details()[0])
+
+    @staticmethod
+    def _spec(detail: dict[str, Any]) -> TensorSpec:
+        scale, zero_point = detail.get("quantization", (0.0, 0))
+        return TensorSpec(detail["name"], tuple(int(d) for d in detail["shape"]), np.dtype(detail["dtype"]).name,
+                          float(scale), int(zero_point))
+
+    def run(self, array: np.ndarray) -> np.ndarray:
+        details = self._interpreter.get_input_details()[0]
+        self._interpreter.set_tensor(details["index"], _to_input(self.input, array))
+        self._interpreter.invoke()
+        out_index = self._interpreter.get_output_details()[0]["index"]
+        return _from_output(self.output, self._interpreter.get_tensor(out_index).copy())
+
+
+class OnnxModel(ExportedModel):
+    """An .onnx model on onnxruntime's CPU execution provider."""
+
+    engine = "onnxruntime"
+
+    def __init__(self, path: Path, num_threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        self.path = path
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = num_threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own untyped errors for bad files
+            raise UsageError(f"{path} is not a valid ONNX model: {str(exc).strip().splitlines()[0]}") from None
+        self.input = self._spec(self._session.get_inputs()[0])
+        self.output = self._spec(self._session.get_outputs()[0])
+
+    @staticmethod
+    def _spec(arg: Any) -> TensorSpec:
+        dtype = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(int64)": "int64",
+                 "tensor(int32)": "int32", "tensor(int8)": "int8", "tensor(uint8)": "uint8"}.get(arg.type, arg.type)
+        return TensorSpec(arg.name, tuple(int(d) if isinstance(d, int) else -1 for d in arg.shape), dtype)
+
+    def run(self, array: np.ndarray) -> np.ndarray:
+        return self._session.run([self.output.name], {self.input.name: _to_input(self.input, array)})[0]
+
+
+def load_exported(path: str | os.PathLike[str], *, num_threads: int = 1) -> ExportedModel:
+    """Load ``path`` with the runtime its suffix names; a missing or corrupt file is one UsageError."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"model file {path} does not exist")
+    if path.suffix == ".tflite":
+        return TFLiteModel(path, num_threads)
+    if path.suffix == ".onnx":
+        return OnnxModel(path, num_threads)
+    raise UsageError(f"model file {path} has an unknown type: expected one of {', '.join(MODEL_SUFFIXES)}")

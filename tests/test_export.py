@@ -1,0 +1,178 @@
+"""seaformer-export: artifacts, reports, metadata, parity and lint gates, atomicity and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+import seaformer_deploy as sd
+from seaformer_deploy.cli.export import main as export_cli
+from seaformer_deploy.export import parity as parity_module
+from seaformer_deploy.export import pipeline
+from seaformer_deploy.export.metadata import read_model_metadata
+from seaformer_deploy.export.pipeline import ExportOptions, export
+from seaformer_deploy.runtime import load_exported
+
+
+@pytest.fixture(scope="module")
+def tflite_export(tmp_path_factory):
+    return export(ExportOptions(variant="T", format="tflite", input_size="64"), tmp_path_factory.mktemp("tfl"))
+
+
+@pytest.fixture(scope="module")
+def onnx_export(tmp_path_factory):
+    return export(ExportOptions(variant="T", format="onnx", input_size="64x128"), tmp_path_factory.mktemp("onnx"))
+
+
+def _run(args: list[str]):
+    return CliRunner().invoke(export_cli, args)
+
+
+def test_tflite_artifact_report_and_metadata(tflite_export) -> None:
+    result = tflite_export
+    assert result.ok and result.model_path.name == "seaformer-t-seg-64x64-fp32.tflite"
+    assert result.report_path.name == "seaformer-t-seg-64x64-fp32.json"
+    report = json.loads(result.report_path.read_text())
+    # A third party can run the model from the report alone.
+    assert report["layout"] == "nhwc" and report["input"]["shape"] == [1, 64, 64, 3]
+    assert report["output"]["shape"] == [1, 8, 8, 150] and report["output_mode"] == "logits"
+    assert report["normalization"]["mean"] == [123.675, 116.28, 103.53]
+    assert report["normalization"]["std"] == [58.395, 57.12, 57.375]
+    assert report["weights"]["source"] == "random" and any("RANDOM" in w for w in report["warnings"])
+    assert report["parity"]["passed"] and report["parity"]["all_inputs"]["rel_l2"] <= 1e-4
+    assert report["parity"]["image_inputs"]["argmax_agreement"] == 1.0
+    assert report["delegation"]["partitions"] == 1 and report["delegation"]["undelegated"] == []
+    assert {f["rule"]: f["status"] for f in report["lint"]["findings"]}["activation-fused"] == "PASS"
+    assert report["op_histogram"]["CONV_2D"] == 59 and "BATCH_NORM" not in report["op_histogram"]
+    assert report["artifact"]["bytes"] == result.model_path.stat().st_size
+    assert report["export_seconds"] > 0 and report["tool_versions"]["litert-torch"] == "0.10.0"
+    facts = read_model_metadata(result.model_path)
+    assert facts["variant"] == "T" and facts["input_size_hw"] == [64, 64] and facts["num_classes"] == 150
+    assert facts["weights"] == "random"
+    assert not [p for p in result.model_path.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_exported_tflite_computes_what_pytorch_computes(tflite_export) -> None:
+    model = sd.build_model("T")
+    deployed = sd.prepare_for_deploy(model, 64, layout="nhwc")
+    x = deployed.example_input(seed=7)
+    with torch.no_grad():
+        expected = deployed(x).numpy()
+    got = load_exported(tflite_export.model_path).run(x.numpy())
+    assert np.linalg.norm(got - expected) / np.linalg.norm(expected) < 1e-4
+
+
+def test_onnx_artifact_is_nchw_and_runtime_fuses_activations(onnx_export) -> None:
+    report = onnx_export.report
+    assert onnx_export.model_path.name == "seaformer-t-seg-64x128-fp32.onnx"
+    assert report["input"]["shape"] == [1, 3, 64, 128] and report["output"]["shape"] == [1, 150, 8, 16]
+    statuses = {f["rule"]: f["status"] for f in report["lint"]["findings"]}
+    assert statuses["no-batchnorm"] == "PASS" and statuses["activation-fused"] == "PASS"
+    assert "after onnxruntime" in next(f["message"] for f in report["lint"]["findings"]
+                                       if f["rule"] == "activation-fused")
+    assert report["parity"]["passed"] and read_model_metadata(onnx_export.model_path)["layout"] == "nchw"
+
+
+def test_cli_json_summary_is_the_only_stdout(tmp_path) -> None:
+    result = _run(["--variant", "t", "--format", "onnx", "--input-size", "64", "--output-dir", str(tmp_path),
+                   "--output-mode", "labels", "--json"])
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["ok"] and summary["model"].endswith("seaformer-t-seg-64x64-fp32-labels.onnx")
+    assert summary["parity"]["metric"] == "argmax_agreement" and summary["parity"]["value"] >= 0.999
+    assert "RANDOM" in result.stderr
+
+
+def test_parity_failure_fails_the_export_without_an_artifact(tmp_path, monkeypatch) -> None:
+    monkeypatch.setitem(parity_module.REL_L2_LIMIT, "fp32", 0.0)
+    result = _run(["--variant", "T", "--format", "onnx", "--input-size", "64", "--output-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("error: parity FAILED")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seaformer-t-seg-64x64-fp32.failed.json"]
+
+
+def test_strict_lint_failure_exits_1_and_plain_mode_keeps_the_artifact(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("seaformer_deploy.export.budgets.layout_op_budget",
+                        lambda fmt, variant, task: {"TRANSPOSE": 1, "RESHAPE": 1})
+    args = ["--variant", "T", "--format", "onnx", "--input-size", "64", "--output-dir", str(tmp_path)]
+    assert _run(args).exit_code == 0
+    assert (tmp_path / "seaformer-t-seg-64x64-fp32.onnx").exists()
+    strict = _run([*args, "--strict"])
+    assert strict.exit_code == 1 and "layout-op-budget" in strict.stderr
+
+
+def test_interrupted_export_leaves_nothing_behind(tmp_path, monkeypatch) -> None:
+    def interrupted(model, example, output: Path) -> str:
+        output.write_bytes(b"half a model")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("seaformer_deploy.export.convert.convert_to_onnx", interrupted)
+    result = _run(["--variant", "T", "--format", "onnx", "--input-size", "64", "--output-dir", str(tmp_path)])
+    assert result.exit_code == 130 and "interrupted" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--variant", "X"], "Invalid value for '--variant'"),
+        (["--variant", "T", "--format", "coreml"], "Invalid value for '--format'"),
+        (["--variant", "T", "--input-size", "500"], "multiples of 64"),
+        (["--variant", "T", "--input-size", "big"], "bad input size"),
+        (["--variant", "T", "--quant", "int8"], "int8 needs calibration images"),
+        (["--variant", "T", "--quant", "fp16", "--no-float-io"], "integer I/O"),
+    ],
+)
+def test_bad_usage_exits_2_with_one_line(tmp_path, args, message) -> None:
+    result = _run([*args, "--output-dir", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_unreadable_and_mismatched_checkpoints_exit_2(tmp_path) -> None:
+    garbage = tmp_path / "garbage.pth"
+    garbage.write_bytes(b"not a checkpoint")
+    result = _run(["--variant", "T", "--checkpoint", str(garbage), "--output-dir", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "corrupt" in result.stderr
+    other = tmp_path / "s.pth"
+    torch.save({"state_dict": sd.build_model("S").state_dict()}, other)
+    result = _run(["--variant", "T", "--checkpoint", str(other), "--output-dir", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "does not match SeaFormer-T seg" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unwritable_output_dir_exits_2(tmp_path, monkeypatch) -> None:
+    # Tests may run as root, which ignores permission bits; the access check itself is what is exercised.
+    monkeypatch.setattr("seaformer_deploy.fileio.os.access", lambda path, mode: False)
+    result = _run(["--variant", "T", "--input-size", "64", "--output-dir", str(tmp_path / "ro")])
+    assert result.exit_code == 2 and "is not writable" in result.stderr
+
+
+def test_output_dir_that_is_a_file_exits_2(tmp_path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = _run(["--variant", "T", "--input-size", "64", "--output-dir", str(blocker / "sub")])
+    assert result.exit_code == 2 and "cannot be created" in result.stderr
+
+
+def test_empty_or_missing_calibration_folder_exits_2(tmp_path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no images here")
+    for folder, message in ((empty, "holds no images"), (tmp_path / "missing", "does not exist")):
+        result = _run(["--variant", "T", "--quant", "int8", "--calib-data", str(folder), "--input-size", "64",
+                       "--output-dir", str(tmp_path / "out")])
+        assert result.exit_code == 2 and message in result.stderr
+
+
+def test_artifact_names_follow_one_convention() -> None:
+    assert pipeline.artifact_stem("B", "seg", (512, 512), "fp32", "logits", "nhwc", "tflite") == (
+        "seaformer-b-seg-512x512-fp32")
+    assert pipeline.artifact_stem("L", "seg", (512, 1024), "int8", "labels", "nchw", "tflite") == (
+        "seaformer-l-seg-512x1024-int8-labels-nchw")
