@@ -38,12 +38,14 @@ class CheckpointInfo:
     num_classes: int | None = None
     missing: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    state_sha256: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
             "source": self.source,
             "path": self.path,
             "sha256": self.sha256,
+            "state_sha256": self.state_sha256,
             "layout": self.layout,
             "num_classes": self.num_classes,
             "missing_keys": self.missing,
@@ -82,6 +84,16 @@ def read_checkpoint_file(path: str | Path, *, trust: bool = False) -> object:
             ) from None
         reason = next(iter(str(exc).strip().splitlines()), "") or type(exc).__name__
         raise UsageError(f"checkpoint {path} is corrupt or not a PyTorch file: {reason}") from None
+
+
+def state_fingerprint(model: nn.Module) -> str:
+    """SHA-256 of the model's state dict (names, dtypes, shapes, values): identifies the weights themselves,
+    so a later run can prove it rebuilt the very model an artifact was exported from."""
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)};".encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
 def extract_state_dict(raw: object) -> tuple[dict[str, torch.Tensor], str]:

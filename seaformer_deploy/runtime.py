@@ -8,6 +8,8 @@ here with the tensor's own scale and zero point, so callers always pass and rece
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,12 @@ class TensorSpec:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype,
                 **({"scale": self.scale, "zero_point": self.zero_point} if self.scale else {})}
+
+
+def _timed(call: Callable[[], object]) -> float:
+    start = time.perf_counter_ns()
+    call()
+    return (time.perf_counter_ns() - start) / 1e3
 
 
 def _to_input(spec: TensorSpec, array: np.ndarray) -> np.ndarray:
@@ -62,6 +70,13 @@ class ExportedModel(ABC):
     def run(self, array: np.ndarray) -> np.ndarray:
         """Run one inference on ``array`` (float32, the model's input shape) and return the first output."""
 
+    @abstractmethod
+    def time_invocations(self, array: np.ndarray, *, warmup: int, runs: int) -> list[float]:
+        """Set ``array`` as input once, then time ``runs`` inferences after ``warmup`` (microseconds each).
+
+        Only the inference call is timed, as benchmark_model times ``Invoke``: no input copy, no output copy.
+        """
+
 
 class TFLiteModel(ExportedModel):
     """A .tflite model on ai-edge-litert's Interpreter (XNNPACK applied by default, as on a phone's CPU)."""
@@ -86,12 +101,22 @@ class TFLiteModel(ExportedModel):
         return TensorSpec(detail["name"], tuple(int(d) for d in detail["shape"]), np.dtype(detail["dtype"]).name,
                           float(scale), int(zero_point))
 
-    def run(self, array: np.ndarray) -> np.ndarray:
+    def _set_input(self, array: np.ndarray) -> None:
         details = self._interpreter.get_input_details()[0]
         self._interpreter.set_tensor(details["index"], _to_input(self.input, array))
+
+    def run(self, array: np.ndarray) -> np.ndarray:
+        self._set_input(array)
         self._interpreter.invoke()
         out_index = self._interpreter.get_output_details()[0]["index"]
         return _from_output(self.output, self._interpreter.get_tensor(out_index).copy())
+
+    def time_invocations(self, array: np.ndarray, *, warmup: int, runs: int) -> list[float]:
+        self._set_input(array)
+        invoke = self._interpreter.invoke
+        for _ in range(warmup):
+            invoke()
+        return [_timed(invoke) for _ in range(runs)]
 
 
 class OnnxModel(ExportedModel):
@@ -122,6 +147,17 @@ class OnnxModel(ExportedModel):
 
     def run(self, array: np.ndarray) -> np.ndarray:
         return self._session.run([self.output.name], {self.input.name: _to_input(self.input, array)})[0]
+
+    def time_invocations(self, array: np.ndarray, *, warmup: int, runs: int) -> list[float]:
+        import onnxruntime as ort
+
+        # Bind input and output once so the timed call is the inference alone.
+        binding = self._session.io_binding()
+        binding.bind_ortvalue_input(self.input.name, ort.OrtValue.ortvalue_from_numpy(_to_input(self.input, array)))
+        binding.bind_output(self.output.name)
+        for _ in range(warmup):
+            self._session.run_with_iobinding(binding)
+        return [_timed(lambda: self._session.run_with_iobinding(binding)) for _ in range(runs)]
 
 
 def load_exported(path: str | os.PathLike[str], *, num_threads: int = 1) -> ExportedModel:

@@ -144,6 +144,7 @@ def _model_facts(options: ExportOptions, model: Any, deployed: Any, exported: An
             "recipe": "decode as RGB, resize to input_size_hw (bilinear), then (pixel - mean) / std per channel",
         },
         "weights": model.weights.source,
+        "weights_state_sha256": model.weights.state_sha256,
     }
 
 

@@ -7,7 +7,13 @@ from pathlib import Path
 
 from torch import nn
 
-from seaformer_deploy.checkpoints import CheckpointInfo, apply_checkpoint, infer_num_classes, read_checkpoint
+from seaformer_deploy.checkpoints import (
+    CheckpointInfo,
+    apply_checkpoint,
+    infer_num_classes,
+    read_checkpoint,
+    state_fingerprint,
+)
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.models.heads import LightHead, SeaFormerClassifier, Segmentor
 from seaformer_deploy.models.init import randomize_weights
@@ -81,6 +87,7 @@ def build_model(
         message = RANDOM_WEIGHTS_WARNING.format(variant=variant, task=task, seed=RANDOM_SEED)
         warnings.warn(message, RandomWeightsWarning, stacklevel=2)
         info = CheckpointInfo(source="random", num_classes=num_classes, warnings=[message])
+    info.state_sha256 = state_fingerprint(model)
     model.variant = variant
     model.task = task
     model.weights = info

@@ -1,0 +1,72 @@
+"""What a benchmark needs to know about a model file: the facts embedded at export and its export report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seaformer_deploy.errors import UsageError
+from seaformer_deploy.export.metadata import read_model_metadata
+from seaformer_deploy.runtime import MODEL_SUFFIXES
+
+
+@dataclass
+class ModelInfo:
+    """A model file with its embedded facts (variant, size, layout, normalization...) and export report."""
+
+    path: Path
+    sha256: str
+    facts: dict[str, Any]
+    export_report: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def format(self) -> str:
+        return self.path.suffix.lstrip(".")
+
+    def to_dict(self) -> dict[str, Any]:
+        report = self.export_report or {}
+        return {
+            "path": str(self.path),
+            "file": self.path.name,
+            "format": self.format,
+            "bytes": self.path.stat().st_size,
+            "sha256": self.sha256,
+            "facts": self.facts,
+            "export_report": {key: report.get(key) for key in (
+                "ok", "quantization", "params", "macs", "op_histogram", "delegation", "parity", "weights",
+                "tool_versions", "export_seconds")} if report else None,
+        }
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_model_info(path: str | Path) -> ModelInfo:
+    """Read ``path``'s embedded facts and the ``<stem>.json`` export report beside it (when present)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"model file {path} does not exist")
+    if path.suffix not in MODEL_SUFFIXES:
+        raise UsageError(f"model file {path} has an unknown type: expected one of {', '.join(MODEL_SUFFIXES)}")
+    facts = read_model_metadata(path)
+    if facts is None:
+        raise UsageError(f"{path} carries no seaformer-deploy metadata: export it with seaformer-export")
+    report_path = path.with_suffix(".json")
+    report = json.loads(report_path.read_text()) if report_path.is_file() else None
+    info = ModelInfo(path=path, sha256=_sha256(path), facts=facts, export_report=report)
+    if facts.get("weights") == "random":
+        info.warnings.append(
+            f"{path.name} was exported with RANDOM weights: latency is meaningful, accuracy is not"
+        )
+    if report is None:
+        info.warnings.append(f"no export report {report_path.name} beside the model; using embedded facts only")
+    return info

@@ -1,0 +1,124 @@
+"""The ``adb`` device: a phone driven over adb with TFLite's benchmark_model (see ``adb.py`` and
+``android_runner/``). Latency, the op profile and the outputs used for accuracy all come from the phone."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seaformer_deploy.bench import adb
+from seaformer_deploy.bench.bm_log import parse_benchmark_log, parse_op_profile_csv
+from seaformer_deploy.bench.device_log import launch_from_log, profile_from_log
+from seaformer_deploy.bench.latency import Launch
+from seaformer_deploy.bench.op_profile import OpProfile
+from seaformer_deploy.errors import DeviceError, UsageError
+
+
+class PartialMeasurementError(DeviceError):
+    """The phone failed after some launches finished; ``launches`` holds those, already parsed."""
+
+    def __init__(self, message: str, launches: list[Launch]) -> None:
+        super().__init__(message)
+        self.launches = launches
+
+
+def _to_launch(index: int, launch: adb.Launch) -> Launch:
+    log = parse_benchmark_log(launch.stdout, source=f"launch {index} on the phone")
+    return launch_from_log(index, log, thermal_before=launch.thermal_before, thermal_after=launch.thermal_after,
+                           throttled=launch.throttled, retries=launch.retries, duration_s=launch.duration_s)
+
+
+class PhoneDevice:
+    """An Android phone over adb, measured with benchmark_model pinned to its big cores."""
+
+    kind = "adb"
+
+    def __init__(self, device: adb.AdbDevice, binary: Path, options: Any) -> None:
+        self.device = device
+        self.binary = binary
+        self.options = options
+        self.name = f"adb:{device.serial}"
+
+    @classmethod
+    def open(cls, spec: str, options: Any) -> PhoneDevice:
+        """Find adb and the phone, check it is usable and that the benchmark binary suits its ABI."""
+        if options.delegate not in adb.DELEGATE_FLAGS:
+            raise UsageError(f"delegate {options.delegate!r} is not one of {', '.join(adb.DELEGATE_FLAGS)}")
+        adb_path = adb.find_adb(options.adb)
+        binary = adb.find_benchmark_binary(options.benchmark_binary)
+        device = adb.AdbDevice(adb.resolve_device(spec, adb_path), adb_path)
+        device.ensure_online()
+        device.check_abi(binary)
+        return cls(device, binary, options)
+
+    def _run(self, model_path: Path, **overrides: Any) -> list[adb.Launch]:
+        settings = {
+            "threads": self.options.threads, "delegate": self.options.delegate, "warmup": self.options.warmup,
+            "runs": self.options.runs, "repeats": self.options.repeats, "cpu_mask": self.options.cpu_mask,
+            "cooldown_s": self.options.cooldown_s, "keep": True,
+        }
+        settings.update(overrides)
+        return adb.run_benchmark_launches(self.device, model=model_path, binary=self.binary, **settings)
+
+    def fingerprint(self) -> dict[str, Any]:
+        details = self.device.fingerprint()
+        props = details.get("props", {})
+        return {"kind": self.kind, "model": props.get("ro.product.model"), "soc": props.get("ro.soc.model"),
+                **details, "thermal_at_end": self.device.thermal(),
+                "cpu_mask": self.options.cpu_mask or self.device.big_core_mask(self.options.threads),
+                "benchmark_binary": str(self.binary), "adb": self.device.adb_path}
+
+    def measure(self, model_path: Path, sample: np.ndarray, *, warmup: int, runs: int, repeats: int,
+                progress: Any = None) -> list[Launch]:
+        """``repeats`` independent benchmark_model launches with thermal gating and throttle retries."""
+        done: list[Launch] = []
+
+        def finished(launch: adb.Launch) -> None:
+            done.append(_to_launch(len(done), launch))
+            if progress is not None:
+                progress(len(done), repeats)
+
+        try:
+            self._run(model_path, warmup=warmup, runs=runs, repeats=repeats, on_launch=finished)
+        except adb.DeviceRunError as exc:
+            raise PartialMeasurementError(str(exc), done) from None
+        return done
+
+    def profile(self, model_path: Path, sample: np.ndarray, *, runs: int, warmup: int) -> OpProfile | None:
+        """One launch with --enable_op_profiling; the CSV comes back from the phone."""
+        with tempfile.TemporaryDirectory() as folder:
+            (launch,) = self._run(model_path, warmup=warmup, runs=runs, repeats=1, op_profiling=True,
+                                  output_dir_on_host=folder)
+            log = parse_benchmark_log(launch.stdout, source="profiling launch on the phone")
+            csv_path = launch.output_files.get("op_profile")
+            rows = parse_op_profile_csv(Path(csv_path).read_text()) if csv_path else None
+        kernel_mode = self.options.delegate if self.options.delegate != "cpu" else "builtin"
+        return profile_from_log(log, kernel_mode=kernel_mode, csv_rows=rows, model_path=model_path)
+
+    def predictor(self, model_path: Path) -> Any:
+        """A callable running one input on the phone (benchmark_model --input_layer_value_files /
+        --output_filepath) and returning the phone's output tensor."""
+        from seaformer_deploy.runtime import load_exported
+
+        host_model = load_exported(model_path)
+        spec_in, spec_out = host_model.input, host_model.output
+
+        def predict(batch: np.ndarray) -> np.ndarray:
+            with tempfile.TemporaryDirectory() as folder:
+                raw_input = Path(folder) / "input.raw"
+                raw_input.write_bytes(np.ascontiguousarray(batch, dtype=spec_in.dtype).tobytes())
+                (launch,) = self._run(model_path, warmup=0, runs=1, repeats=1, cooldown_s=0.0,
+                                      input_files={spec_in.name: raw_input}, output_dir_on_host=folder)
+                data = Path(launch.output_files["outputs"]).read_bytes()
+            expected = int(np.prod(spec_out.shape)) * np.dtype(spec_out.dtype).itemsize
+            if len(data) < expected:
+                raise DeviceError(f"the phone returned {len(data)} output bytes, expected at least {expected}")
+            return np.frombuffer(data[:expected], dtype=spec_out.dtype).reshape(spec_out.shape).copy()
+
+        return predict
+
+    def close(self) -> None:
+        self.device.cleanup()
