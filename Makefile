@@ -26,5 +26,19 @@ lint: install
 demo: install
 	$(BIN)/python -m seaformer_deploy.cli.demo --output-dir build/demo
 
+# Every shipped configuration in export/ (one recipe file each); artifacts and reports land in build/export.
+export-all: install
+	@for recipe in export/*.json; do \
+		echo "== $$recipe"; $(BIN)/seaformer-export --recipe $$recipe --output-dir build/export || exit 1; \
+	done
+
+# The standard benchmark suite of bench/ on DEVICE (local, adb or adb:SERIAL); reports land in build/bench.
+bench: install
+	$(BIN)/seaformer-bench suite bench/standard.json --device $(DEVICE) --output-dir build/bench
+
+# Export time and artifact size of every variant and format (a benchmark, not a test).
+perf: install
+	$(BIN)/python benchmarks/export_times.py --output build/perf/export_times.json
+
 clean:
 	rm -rf build .pytest_cache

@@ -22,3 +22,11 @@ def _quiet_random_weights():
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def exported_t64(tmp_path_factory):
+    """SeaFormer-T exported to fp32 TFLite at 64x64 once per session (conversion is the slow part)."""
+    from seaformer_deploy.export.pipeline import ExportOptions, export
+
+    return export(ExportOptions(variant="T", format="tflite", input_size="64"), tmp_path_factory.mktemp("t64"))

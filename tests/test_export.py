@@ -20,8 +20,8 @@ from seaformer_deploy.runtime import load_exported
 
 
 @pytest.fixture(scope="module")
-def tflite_export(tmp_path_factory):
-    return export(ExportOptions(variant="T", format="tflite", input_size="64"), tmp_path_factory.mktemp("tfl"))
+def tflite_export(exported_t64):
+    return exported_t64
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def test_parity_failure_fails_the_export_without_an_artifact(tmp_path, monkeypat
 
 def test_strict_lint_failure_exits_1_and_plain_mode_keeps_the_artifact(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr("seaformer_deploy.export.budgets.layout_op_budget",
-                        lambda fmt, variant, task: {"TRANSPOSE": 1, "RESHAPE": 1})
+                        lambda fmt, variant, layout: {"TRANSPOSE": 1, "RESHAPE": 1})
     args = ["--variant", "T", "--format", "onnx", "--input-size", "64", "--output-dir", str(tmp_path)]
     assert _run(args).exit_code == 0
     assert (tmp_path / "seaformer-t-seg-64x64-fp32.onnx").exists()

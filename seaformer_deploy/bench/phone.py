@@ -41,6 +41,7 @@ class PhoneDevice:
         self.binary = binary
         self.options = options
         self.name = f"adb:{device.serial}"
+        self.cleanup_failed = False
 
     @classmethod
     def open(cls, spec: str, options: Any) -> PhoneDevice:
@@ -121,4 +122,9 @@ class PhoneDevice:
         return predict
 
     def close(self) -> None:
-        self.device.cleanup()
+        """Remove our files from the phone; a phone that is already gone cannot be cleaned and is not an error
+        of its own (the failure that lost it is what gets reported)."""
+        try:
+            self.device.cleanup()
+        except DeviceError:
+            self.cleanup_failed = True

@@ -100,6 +100,55 @@ def run(model_path: Path, device: str, threads: int, delegate: str, warmup: int,
                                 + " (--allow-unstable to accept it)")
 
 
+@main.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("suite_path", metavar="SUITE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--device", default="local", show_default=True, help="local, adb (the only phone) or adb:SERIAL.")
+@click.option("--adb", "adb_path", help="adb executable [default: $ADB, PATH, then adbutils' bundled adb].")
+@click.option("--benchmark-binary", envvar="SEAFORMER_BENCHMARK_MODEL",
+              help="benchmark_model for the phone [env: SEAFORMER_BENCHMARK_MODEL].")
+@click.option("--allow-unstable", is_flag=True, help="Exit 0 even when a measurement is inconclusive.")
+@click.option("--output-dir", default=Path("build/bench"), show_default=True,
+              type=click.Path(file_okay=False, path_type=Path))
+@debug_option
+@handle_errors
+def suite(suite_path: Path, device: str, adb_path: str | None, benchmark_binary: str | None, allow_unstable: bool,
+          output_dir: Path, debug: bool) -> None:
+    """Run a benchmark SUITE (bench/*.json) on DEVICE, exporting missing models first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from seaformer_deploy.bench.console import print_bench_summary
+    from seaformer_deploy.bench.runner import BenchOptions
+    from seaformer_deploy.bench.suite import run_suite
+    from seaformer_deploy.errors import InconclusiveError
+
+    console = Console(stderr=True)
+    base = BenchOptions(device=device, adb=adb_path, benchmark_binary=benchmark_binary)
+    outcomes = run_suite(suite_path, base, output_dir, announce=lambda message: console.print(f"[bold]{message}"))
+    table = Table(title=f"{suite_path} on {device}")
+    for column in ("model", "median ms", "stable", "mIoU", "vs PyTorch", "report"):
+        table.add_column(column)
+    unstable = []
+    for outcome in outcomes:
+        if outcome.result is None:
+            table.add_row(outcome.recipe, "-", "-", "-", "-", f"skipped: {outcome.skipped}")
+            continue
+        print_bench_summary(outcome.result.report, console)
+        summary = outcome.result.report["latency"]["summary"]
+        accuracy = outcome.result.report.get("accuracy") or {}
+        miou = (accuracy.get("metrics") or {}).get("mIoU")
+        agreement = (accuracy.get("agreement_with_pytorch") or {}).get("mIoU")
+        table.add_row(outcome.model.name, f"{summary['median_ms']:.2f}", "yes" if summary["stable"] else "NO",
+                      "-" if miou is None else f"{100 * miou:.2f}",
+                      "-" if agreement is None else f"{100 * agreement:.2f}",
+                      str(outcome.result.report_path))
+        if not outcome.result.stable:
+            unstable.append(outcome.model.name)
+    console.print(table)
+    if unstable and not allow_unstable:
+        raise InconclusiveError(f"inconclusive measurements: {', '.join(unstable)} (--allow-unstable to accept)")
+
+
 @main.command("import-log", context_settings=CONTEXT_SETTINGS)
 @click.argument("log", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False, path_type=Path),

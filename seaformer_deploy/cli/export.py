@@ -13,8 +13,9 @@ _CHOICE = {"case_sensitive": False}
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
-@click.option("--variant", required=True, type=click.Choice(["T", "S", "B", "L"], **_CHOICE),
-              help="SeaFormer variant.")
+@click.option("--variant", type=click.Choice(["T", "S", "B", "L"], **_CHOICE), help="SeaFormer variant.")
+@click.option("--recipe", type=click.Path(dir_okay=False, path_type=Path),
+              help="An export recipe (JSON, see export/); replaces the options below.")
 @click.option("--task", default="seg", show_default=True, type=click.Choice(["seg", "cls"], **_CHOICE))
 @click.option("--format", "fmt", default="tflite", show_default=True, type=click.Choice(["tflite", "onnx"], **_CHOICE))
 @click.option("--quant", default="fp32", show_default=True,
@@ -41,10 +42,10 @@ _CHOICE = {"case_sensitive": False}
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout.")
 @debug_option
 @handle_errors
-def main(variant: str, task: str, fmt: str, quant: str, input_size: str, checkpoint: Path | None,
-         num_classes: int | None, output_mode: str, layout: str | None, calib_data: str | None, calib_count: int,
-         parity_data: str | None, float_io: bool, allow_partial: bool, trust_checkpoint: bool, output_dir: Path,
-         strict: bool, as_json: bool, debug: bool) -> None:
+def main(variant: str | None, recipe: Path | None, task: str, fmt: str, quant: str, input_size: str,
+         checkpoint: Path | None, num_classes: int | None, output_mode: str, layout: str | None,
+         calib_data: str | None, calib_count: int, parity_data: str | None, float_io: bool, allow_partial: bool,
+         trust_checkpoint: bool, output_dir: Path, strict: bool, as_json: bool, debug: bool) -> None:
     """Export SeaFormer to ONNX or TFLite, check parity against PyTorch and lint the graph.
 
     Example: seaformer-export --variant B --format tflite
@@ -54,13 +55,18 @@ def main(variant: str, task: str, fmt: str, quant: str, input_size: str, checkpo
     from seaformer_deploy.export.pipeline import ExportOptions, export, raise_for_result
     from seaformer_deploy.export.summary import print_export_summary
 
-    options = ExportOptions(
-        variant=variant, task=task.lower(), format=fmt.lower(), quant=quant.lower(), input_size=input_size,
-        output_mode=output_mode.lower(), layout=(layout or "").lower(), num_classes=num_classes,
-        checkpoint=str(checkpoint) if checkpoint else None, allow_partial=allow_partial,
-        trust_checkpoint=trust_checkpoint, calib_data=calib_data, calib_count=calib_count, parity_data=parity_data,
-        float_io=float_io, strict=strict,
-    )
+    if recipe is not None:
+        options = ExportOptions.from_recipe(recipe)
+    elif variant is None:
+        raise click.UsageError("pass --variant (or --recipe)")
+    else:
+        options = ExportOptions(
+            variant=variant, task=task.lower(), format=fmt.lower(), quant=quant.lower(), input_size=input_size,
+            output_mode=output_mode.lower(), layout=(layout or "").lower(), num_classes=num_classes,
+            checkpoint=str(checkpoint) if checkpoint else None, allow_partial=allow_partial,
+            trust_checkpoint=trust_checkpoint, calib_data=calib_data, calib_count=calib_count,
+            parity_data=parity_data, float_io=float_io, strict=strict,
+        )
     console = Console(stderr=True)
     with console.status("exporting") as status:
         result = export(options, output_dir, progress=lambda step: status.update(f"[bold]{step}"))

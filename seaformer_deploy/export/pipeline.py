@@ -13,11 +13,12 @@ export keeps its complete report as ``<name>.failed.json`` for diagnosis.
 from __future__ import annotations
 
 import copy
+import json
 import platform
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any, Literal
@@ -26,13 +27,13 @@ import numpy as np
 import torch
 
 from seaformer_deploy.errors import CheckFailedError, UsageError
+from seaformer_deploy.export.budgets import DEFAULT_LAYOUT
 from seaformer_deploy.fileio import ensure_writable_dir, write_json_atomic
 
 ExportFormat = Literal["onnx", "tflite"]
 Quantization = Literal["fp32", "fp16", "int8", "dynamic"]
 FORMATS: tuple[str, ...] = ("onnx", "tflite")
 QUANTIZATIONS: tuple[str, ...] = ("fp32", "fp16", "int8", "dynamic")
-DEFAULT_LAYOUT = {"tflite": "nhwc", "onnx": "nchw"}
 REPORT_SCHEMA = "seaformer-deploy/export-report@1"
 RANDOM_PARITY_INPUTS = 2
 PARITY_IMAGES = 4
@@ -65,6 +66,21 @@ class ExportOptions:
 
     def resolved_layout(self) -> str:
         return (self.layout or DEFAULT_LAYOUT[self.format]).lower()
+
+    @classmethod
+    def from_recipe(cls, path: str | Path) -> ExportOptions:
+        """Options from an export recipe: a JSON object whose keys are this class's fields."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise UsageError(f"export recipe {path} is not readable JSON: {exc}") from None
+        unknown = sorted(set(data) - {f.name for f in fields(cls)} - {"description"})
+        if unknown or "variant" not in data:
+            problem = f"unknown keys {unknown}" if unknown else "no 'variant'"
+            raise UsageError(f"export recipe {path} has {problem}")
+        data.pop("description", None)
+        return cls(**data)
 
 
 @dataclass
@@ -257,7 +273,7 @@ def export(options: ExportOptions, output_dir: str | Path, *, progress: Progress
             graph = load_graph(staged_model)
             delegation = inspect_delegation(staged_model) if options.format == "tflite" else None
             runtime_graph = onnxruntime_optimized_graph(staged_model) if options.format == "onnx" else None
-            report = lint_graph(graph, budgets=layout_op_budget(options.format, variant, task),
+            report = lint_graph(graph, budgets=layout_op_budget(options.format, variant, layout),
                                 quantized=options.quant in ("int8", "dynamic"), delegate_info=delegation,
                                 runtime_graph=runtime_graph)
             return graph, delegation, report

@@ -1,0 +1,75 @@
+"""Benchmark suites (``bench/*.json``): a list of export recipes with how to measure each, run on one device.
+
+A model missing from the suite's ``models_dir`` is exported from its recipe first, so a suite runs on a fresh
+clone. Entries may be restricted to some device kinds (``"devices": ["local"]`` for ONNX models).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from seaformer_deploy.bench.runner import BenchOptions, BenchResult, benchmark
+from seaformer_deploy.errors import UsageError
+
+_ENTRY_KEYS = {f.name for f in fields(BenchOptions)} - {"device", "adb", "benchmark_binary", "cpu_mask"}
+
+
+@dataclass
+class SuiteOutcome:
+    recipe: str
+    model: Path | None
+    result: BenchResult | None
+    skipped: str | None = None
+
+
+def load_suite(path: str | Path) -> dict[str, Any]:
+    """Read and check a suite file."""
+    path = Path(path)
+    try:
+        suite = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(f"bench suite {path} is not readable JSON: {exc}") from None
+    entries = suite.get("entries")
+    if not isinstance(entries, list) or not entries:
+        raise UsageError(f"bench suite {path} has no entries")
+    for index, entry in enumerate(entries):
+        unknown = sorted(set(entry) - _ENTRY_KEYS - {"recipe", "devices"})
+        if "recipe" not in entry or unknown:
+            raise UsageError(f"bench suite {path} entry {index}: needs 'recipe'" +
+                             (f", unknown keys {unknown}" if unknown else ""))
+    return suite
+
+
+def run_suite(path: str | Path, base: BenchOptions, output_dir: str | Path, *,
+              progress: Callable[[str, int, int], None] | None = None,
+              announce: Callable[[str], None] | None = None) -> list[SuiteOutcome]:
+    """Export what is missing, then benchmark every entry that applies to ``base.device``."""
+    from seaformer_deploy.export.pipeline import ExportOptions, artifact_stem, export, raise_for_result
+    from seaformer_deploy.models.deploy import parse_input_size
+    from seaformer_deploy.models.variants import normalize_variant
+
+    suite = load_suite(path)
+    models_dir = Path(suite.get("models_dir", "build/export"))
+    device_kind = "local" if base.device == "local" else "adb"
+    say = announce or (lambda _message: None)
+    outcomes = []
+    for entry in suite["entries"]:
+        recipe = ExportOptions.from_recipe(entry["recipe"])
+        if device_kind not in entry.get("devices", ["local", "adb"]):
+            outcomes.append(SuiteOutcome(entry["recipe"], None, None, skipped=f"not for {device_kind} devices"))
+            continue
+        input_hw = parse_input_size(recipe.input_size or ("512" if recipe.task == "seg" else "224"), recipe.task)
+        stem = artifact_stem(normalize_variant(recipe.variant), recipe.task, input_hw, recipe.quant,
+                             recipe.output_mode, recipe.resolved_layout(), recipe.format)
+        model = models_dir / f"{stem}.{recipe.format}"
+        if not model.is_file():
+            say(f"exporting {model.name} from {entry['recipe']}")
+            raise_for_result(export(recipe, models_dir))
+        say(f"benchmarking {model.name} on {base.device}")
+        options = replace(base, **{k: v for k, v in entry.items() if k in _ENTRY_KEYS})
+        outcomes.append(SuiteOutcome(entry["recipe"], model, benchmark(model, options, output_dir, progress=progress)))
+    return outcomes
