@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from seaformer_deploy.errors import UsageError
+from seaformer_deploy.fileio import sha256_file
 
 _WRAPPER_KEYS = ("state_dict_ema", "state_dict", "model")
 _SEG_PREFIXES = ("backbone.", "decode_head.")
@@ -51,14 +52,6 @@ class CheckpointInfo:
             "missing_keys": self.missing,
             "warnings": self.warnings,
         }
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_checkpoint_file(path: str | Path, *, trust: bool = False) -> object:
@@ -162,7 +155,7 @@ def read_checkpoint(path: str | Path, *, trust: bool = False) -> Checkpoint:
     """Read and unwrap a checkpoint file (any supported layout) into a ``Checkpoint``."""
     path = Path(path)
     state, layout = extract_state_dict(read_checkpoint_file(path, trust=trust))
-    return Checkpoint(path=path, state=state, layout=layout, sha256=_sha256(path))
+    return Checkpoint(path=path, state=state, layout=layout, sha256=sha256_file(path))
 
 
 def apply_checkpoint(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -149,7 +150,9 @@ def test_unreadable_and_mismatched_checkpoints_exit_2(tmp_path) -> None:
 
 def test_unwritable_output_dir_exits_2(tmp_path, monkeypatch) -> None:
     # Tests may run as root, which ignores permission bits; the access check itself is what is exercised.
-    monkeypatch.setattr("seaformer_deploy.fileio.os.access", lambda path, mode: False)
+    real_access = os.access
+    target = tmp_path / "ro"
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != target and real_access(path, mode))
     result = _run(["--variant", "T", "--input-size", "64", "--output-dir", str(tmp_path / "ro")])
     assert result.exit_code == 2 and "is not writable" in result.stderr
 
@@ -169,6 +172,17 @@ def test_empty_or_missing_calibration_folder_exits_2(tmp_path) -> None:
         result = _run(["--variant", "T", "--quant", "int8", "--calib-data", str(folder), "--input-size", "64",
                        "--output-dir", str(tmp_path / "out")])
         assert result.exit_code == 2 and message in result.stderr
+
+
+def test_unreadable_calibration_folder_exits_2(tmp_path, monkeypatch) -> None:
+    folder = tmp_path / "calib"
+    folder.mkdir()
+    # Tests may run as root, which reads anything; the access check itself is what is exercised.
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != folder and real_access(path, mode))
+    result = _run(["--variant", "T", "--quant", "int8", "--calib-data", str(folder), "--input-size", "64",
+                   "--output-dir", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "is not readable" in result.stderr
 
 
 def test_artifact_names_follow_one_convention() -> None:

@@ -18,7 +18,6 @@ Typical use::
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import os
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from seaformer_deploy.errors import DeviceError, UsageError
-from seaformer_deploy.fileio import atomic_path, ensure_writable_dir
+from seaformer_deploy.fileio import atomic_path, ensure_writable_dir, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -503,14 +502,6 @@ def _int_or_none(text: str) -> int | None:
     text = text.strip()
     return int(text) if text.lstrip("-").isdigit() else None
 
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """Hex sha256 of a local file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def elf_abi(path: str | os.PathLike[str]) -> str | None:

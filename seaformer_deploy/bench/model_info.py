@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.export.metadata import read_model_metadata
+from seaformer_deploy.fileio import sha256_file
 from seaformer_deploy.runtime import MODEL_SUFFIXES
 
 
@@ -42,14 +42,6 @@ class ModelInfo:
         }
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def load_model_info(path: str | Path) -> ModelInfo:
     """Read ``path``'s embedded facts and the ``<stem>.json`` export report beside it (when present)."""
     path = Path(path)
@@ -62,7 +54,7 @@ def load_model_info(path: str | Path) -> ModelInfo:
         raise UsageError(f"{path} carries no seaformer-deploy metadata: export it with seaformer-export")
     report_path = path.with_suffix(".json")
     report = json.loads(report_path.read_text()) if report_path.is_file() else None
-    info = ModelInfo(path=path, sha256=_sha256(path), facts=facts, export_report=report)
+    info = ModelInfo(path=path, sha256=sha256_file(path), facts=facts, export_report=report)
     if facts.get("weights") == "random":
         info.warnings.append(
             f"{path.name} was exported with RANDOM weights: latency is meaningful, accuracy is not"

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from seaformer_deploy.errors import UsageError
-from seaformer_deploy.fileio import ensure_writable_dir, write_bytes_atomic, write_json_atomic
+from seaformer_deploy.fileio import ensure_writable_dir, sha256_file, write_bytes_atomic, write_json_atomic
 
 MANIFEST_NAME = "demo_manifest.json"
 _FORMAT = "seaformer-deploy-demo"
@@ -166,10 +166,6 @@ def _check_params(num_images: int, size_hw: tuple[int, int]) -> tuple[int, int]:
     return height, width
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _is_complete(root: Path, expected: dict[str, object]) -> bool:
     try:
         manifest = json.loads((root / MANIFEST_NAME).read_text())
@@ -181,7 +177,7 @@ def _is_complete(root: Path, expected: dict[str, object]) -> bool:
     if not isinstance(files, dict):
         return False
     try:
-        return all(_sha256(root / rel) == digest for rel, digest in files.items())
+        return all(sha256_file(root / rel) == digest for rel, digest in files.items())
     except OSError:
         return False
 

@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
@@ -53,25 +53,28 @@ def captured_output() -> Iterator[CapturedOutput]:
             result.text = sink.read().decode(errors="replace")
 
 
-def _first_error_line(exc: BaseException) -> str:
-    return next(iter(str(exc).strip().splitlines()), type(exc).__name__)
+def _run_converter(what: str, action: Callable[[], object]) -> str:
+    """Run ``action`` with its output captured; a failure becomes one CheckFailedError line."""
+    failure: BaseException | None = None
+    with captured_output() as log, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001 - converter failures come in many types
+            failure = exc
+    if failure is not None:
+        reason = next(iter(str(failure).strip().splitlines()), type(failure).__name__)
+        raise CheckFailedError(f"{what} failed: {reason}")
+    return log.text
 
 
 def convert_to_tflite(model: torch.nn.Module, example: torch.Tensor, output: Path) -> str:
     """Convert with litert-torch and write ``output``; return the converter's log."""
     import litert_torch
 
-    with captured_output() as log, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            litert_torch.convert(model.eval(), (example,)).export(str(output))
-        except Exception as exc:  # noqa: BLE001 - converter failures come in many types
-            failure = exc
-        else:
-            failure = None
-    if failure is not None:
-        raise CheckFailedError(f"litert-torch conversion failed: {_first_error_line(failure)}")
-    return log.text
+    return _run_converter(
+        "litert-torch conversion", lambda: litert_torch.convert(model.eval(), (example,)).export(str(output))
+    )
 
 
 def convert_to_onnx(model: torch.nn.Module, example: torch.Tensor, output: Path) -> str:
@@ -80,23 +83,15 @@ def convert_to_onnx(model: torch.nn.Module, example: torch.Tensor, output: Path)
     import onnx
     import onnxsim
 
-    with captured_output() as log, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            torch.onnx.export(
-                model.eval(), (example,), str(output), dynamo=False, opset_version=ONNX_OPSET,
-                input_names=[ONNX_INPUT_NAME], output_names=[ONNX_OUTPUT_NAME], do_constant_folding=True,
-            )
-            simplified, ok = onnxsim.simplify(onnx.load(str(output)))
-            if not ok:
-                raise RuntimeError("onnxsim could not validate the simplified model")
-            onnx.checker.check_model(simplified, full_check=True)
-            inferred = onnx.shape_inference.infer_shapes(simplified, strict_mode=True)
-            onnx.save(inferred, str(output))
-        except Exception as exc:  # noqa: BLE001 - exporter failures come in many types
-            failure = exc
-        else:
-            failure = None
-    if failure is not None:
-        raise CheckFailedError(f"ONNX export failed: {_first_error_line(failure)}")
-    return log.text
+    def run() -> None:
+        torch.onnx.export(
+            model.eval(), (example,), str(output), dynamo=False, opset_version=ONNX_OPSET,
+            input_names=[ONNX_INPUT_NAME], output_names=[ONNX_OUTPUT_NAME], do_constant_folding=True,
+        )
+        simplified, ok = onnxsim.simplify(onnx.load(str(output)))
+        if not ok:
+            raise RuntimeError("onnxsim could not validate the simplified model")
+        onnx.checker.check_model(simplified, full_check=True)
+        onnx.save(onnx.shape_inference.infer_shapes(simplified, strict_mode=True), str(output))
+
+    return _run_converter("ONNX export", run)
