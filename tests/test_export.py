@@ -37,7 +37,7 @@ def _run(args: list[str]):
 def test_tflite_artifact_report_and_metadata(tflite_export) -> None:
     result = tflite_export
     assert result.ok and result.model_path.name == "seaformer-t-seg-64x64-fp32.tflite"
-    assert result.report_path.name == "seaformer-t-seg-64x64-fp32.json"
+    assert result.report_path.name == "seaformer-t-seg-64x64-fp32.tflite.json"
     report = json.loads(result.report_path.read_text())
     # A third party can run the model from the report alone.
     assert report["layout"] == "nhwc" and report["input"]["shape"] == [1, 64, 64, 3]
@@ -94,7 +94,7 @@ def test_parity_failure_fails_the_export_without_an_artifact(tmp_path, monkeypat
     result = _run(["--variant", "T", "--format", "onnx", "--input-size", "64", "--output-dir", str(tmp_path)])
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1].startswith("error: parity FAILED")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["seaformer-t-seg-64x64-fp32.failed.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seaformer-t-seg-64x64-fp32.onnx.failed.json"]
 
 
 def test_strict_lint_failure_exits_1_and_plain_mode_keeps_the_artifact(tmp_path, monkeypatch) -> None:

@@ -40,7 +40,7 @@ def import_benchmark_log(log_path: str | Path, model: str | Path, output_dir: st
     warnings = list(info.warnings) + [f"benchmark_model: {w}" for w in log.warnings]
     warnings.append("one imported launch: launch-to-launch stability cannot be judged")
     output_dir = ensure_writable_dir(output_dir)
-    report_path = output_dir / f"{info.path.stem}.{device_name}.bench.json"
+    report_path = output_dir / f"{info.path.name}.{device_name}.bench.json"
     report = {
         "schema": BENCH_SCHEMA,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

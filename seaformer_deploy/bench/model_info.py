@@ -43,7 +43,7 @@ class ModelInfo:
 
 
 def load_model_info(path: str | Path) -> ModelInfo:
-    """Read ``path``'s embedded facts and the ``<stem>.json`` export report beside it (when present)."""
+    """Read ``path``'s embedded facts and the ``<model file>.json`` export report beside it (when present)."""
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"model file {path} does not exist")
@@ -52,7 +52,7 @@ def load_model_info(path: str | Path) -> ModelInfo:
     facts = read_model_metadata(path)
     if facts is None:
         raise UsageError(f"{path} carries no seaformer-deploy metadata: export it with seaformer-export")
-    report_path = path.with_suffix(".json")
+    report_path = path.with_name(f"{path.name}.json")
     report = json.loads(report_path.read_text()) if report_path.is_file() else None
     info = ModelInfo(path=path, sha256=sha256_file(path), facts=facts, export_report=report)
     if facts.get("weights") == "random":

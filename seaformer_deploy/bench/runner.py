@@ -131,7 +131,7 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
     started = time.perf_counter()
     info = load_model_info(model)
     output_dir = ensure_writable_dir(output_dir)
-    report_path = output_dir / f"{info.path.stem}.{_device_slug(options.device)}.bench.json"
+    report_path = output_dir / f"{info.path.name}.{_device_slug(options.device)}.bench.json"
     tick = progress or (lambda _what, _done, _total: None)
     dataset = None
     if options.dataset is not None:

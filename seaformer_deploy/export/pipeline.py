@@ -7,7 +7,9 @@
 
 Everything is produced in a private staging folder inside the output directory and renamed into place only
 when every gate passed, so an interrupted or failed export never leaves a half-written artifact. A failed
-export keeps its complete report as ``<name>.failed.json`` for diagnosis.
+export keeps its complete report as ``<model file>.failed.json`` for diagnosis. Reports are named after the
+model file (``seaformer-b-seg-512x512-fp32.tflite.json``), so the TFLite and ONNX exports of one
+configuration never overwrite each other's report.
 """
 
 from __future__ import annotations
@@ -199,8 +201,8 @@ def export(options: ExportOptions, output_dir: str | Path, *, progress: Progress
     output_dir = ensure_writable_dir(output_dir)
     stem = artifact_stem(variant, task, input_hw, options.quant, options.output_mode, layout, options.format)
     final_model = output_dir / f"{stem}.{options.format}"
-    report_path = output_dir / f"{stem}.json"
-    failed_report = output_dir / f"{stem}.failed.json"
+    report_path = output_dir / f"{final_model.name}.json"
+    failed_report = output_dir / f"{final_model.name}.failed.json"
     timings: dict[str, float] = {}
     warnings: list[str] = []
 
