@@ -79,6 +79,25 @@ def test_onnx_artifact_is_nchw_and_runtime_fuses_activations(onnx_export) -> Non
     assert report["parity"]["passed"] and read_model_metadata(onnx_export.model_path)["layout"] == "nchw"
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("quant", ["fp16", "int8"])
+def test_quantized_tflite_exports_carry_metadata_and_pass_parity(tmp_path, quant) -> None:
+    # 128 px: at 64 px the 1/64 feature map is 1x1 and the converter folds the attention core differently.
+    options = ExportOptions(variant="T", format="tflite", quant=quant, input_size="128",
+                            calib_data="demo" if quant == "int8" else None, calib_count=8)
+    result = export(options, tmp_path)
+    assert result.ok, result.report["failures"]
+    report = result.report
+    assert read_model_metadata(result.model_path)["quantization"] == quant
+    assert report["quantization_details"]["mode"] == quant and report["delegation"]["partitions"] == 1
+    if quant == "int8":
+        assert report["parity"]["gate"]["metric"] == "argmax_agreement" and report["parity"]["gate"]["value"] >= 0.95
+        assert report["op_histogram"]["QUANTIZE"] >= 1 and any("SYNTHETIC" in w for w in report["warnings"])
+        assert report["quantization_details"]["calibration_count"] == 8
+    else:
+        assert report["parity"]["all_inputs"]["rel_l2"] <= 1e-2
+
+
 def test_cli_json_summary_is_the_only_stdout(tmp_path) -> None:
     result = _run(["--variant", "t", "--format", "onnx", "--input-size", "64", "--output-dir", str(tmp_path),
                    "--output-mode", "labels", "--json"])

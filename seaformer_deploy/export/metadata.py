@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from seaformer_deploy.errors import UsageError
 
 METADATA_KEY = "seaformer_deploy"
@@ -22,6 +24,13 @@ def embed_tflite_metadata(model_bytes: bytes, facts: dict[str, Any]) -> bytes:
     from ai_edge_litert import schema_py_generated as schema
 
     model = schema.ModelT.InitFromPackedBuf(bytearray(model_bytes), 0)
+    # Some writers (ai-edge-quantizer) store tensor data after the flatbuffer and point at it with offset/size;
+    # repacking moves everything, so such data is inlined into its buffer first.
+    for stored in model.buffers or []:
+        if stored.offset and stored.offset > 1:
+            stored.data = np.frombuffer(model_bytes, dtype=np.uint8, count=stored.size, offset=stored.offset)
+            stored.offset = 0
+            stored.size = 0
     buffer = schema.BufferT()
     buffer.data = list(json.dumps(facts, sort_keys=True).encode())
     model.buffers = list(model.buffers or [])
