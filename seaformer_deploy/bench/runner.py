@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from seaformer_deploy.bench.latency import UNSTABLE_CV, summarize
+from seaformer_deploy.bench.latency import UNSTABLE_CV, Launch, summarize
 from seaformer_deploy.bench.model_info import ModelInfo, load_model_info
 from seaformer_deploy.bench.phone import PartialMeasurementError
 from seaformer_deploy.errors import DeviceError, UsageError
@@ -145,8 +145,15 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
         raise UsageError(f"{info.path.name}: phones run .tflite models through benchmark_model")
     device = open_device(options.device, options)
     warnings = list(info.warnings)
-    context = {"info": info, "options": options, "report_path": report_path, "warnings": warnings,
-               "started": started}
+    protocol = {"threads": options.threads, "delegate": options.delegate, "warmup": options.warmup,
+                "runs": options.runs, "repeats": options.repeats, "unstable_cv": UNSTABLE_CV,
+                "statistic": "median of per-launch medians (means when a launch reports no median)"}
+
+    def write(launches: list[Launch], device_info: dict[str, Any], **sections: Any) -> dict[str, Any]:
+        return write_bench_report(report_path, info, device={"spec": options.device, **device_info},
+                                  protocol=protocol, launches=launches, warnings=warnings, started=started,
+                                  **sections)
+
     try:
         sample = _latency_sample(info)
         try:
@@ -154,8 +161,7 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
                                       repeats=options.repeats, progress=lambda d, t: tick("latency", d, t))
         except PartialMeasurementError as exc:
             # Keep what the phone finished: a complete report of the finished launches, marked incomplete.
-            _write_report(context, exc.launches, device_info={"kind": device.kind, "name": device.name},
-                          incomplete=str(exc))
+            write(exc.launches, {"kind": device.kind, "name": device.name}, incomplete=str(exc))
             raise DeviceError(f"{exc} ({len(exc.launches)} finished launch(es) kept in {report_path})") from None
         profile_section = None
         if options.profile:
@@ -178,34 +184,32 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
         fingerprint = device.fingerprint()
     finally:
         getattr(device, "close", lambda: None)()
-    report = _write_report(context, launches, device_info=fingerprint, profile=profile_section, accuracy=accuracy)
-    return BenchResult(report, report_path, bool(report["latency"]["summary"]["stable"]), warnings)
+    report = write(launches, fingerprint, profile=profile_section, accuracy=accuracy)
+    return BenchResult(report, report_path, bool(report["latency"]["summary"]["stable"]), report["warnings"])
 
 
-def _write_report(context: dict[str, Any], launches: list[Any], *, device_info: dict[str, Any],
-                  profile: dict[str, Any] | None = None, accuracy: dict[str, Any] | None = None,
-                  incomplete: str | None = None) -> dict[str, Any]:
-    """Assemble the bench report (schema in docs/bench-report.md) and write it atomically."""
-    info, options, warnings = context["info"], context["options"], context["warnings"]
+def write_bench_report(path: Path, info: ModelInfo, *, device: dict[str, Any], protocol: dict[str, Any],
+                       launches: list[Launch], warnings: list[str], started: float,
+                       profile: dict[str, Any] | None = None, accuracy: dict[str, Any] | None = None,
+                       incomplete: str | None = None, **extra: Any) -> dict[str, Any]:
+    """Assemble a bench report (schema in docs/bench-report.md) and write it atomically to ``path``."""
     latency = summarize(launches)
-    if not latency["stable"]:
-        warnings += [f"unstable measurement: {reason}" for reason in latency["reasons"]]
+    warnings = warnings + [f"unstable measurement: {reason}" for reason in latency["reasons"]]
     report = {
         "schema": BENCH_SCHEMA,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "command": sys.argv,
         "host": {"python": platform.python_version(), "machine": platform.machine()},
         "model": info.to_dict(),
-        "device": {"spec": options.device, **device_info},
-        "protocol": {"threads": options.threads, "delegate": options.delegate, "warmup": options.warmup,
-                     "runs": options.runs, "repeats": options.repeats, "unstable_cv": UNSTABLE_CV,
-                     "statistic": "median of per-launch medians (means when a launch reports no median)"},
+        "device": device,
+        "protocol": protocol,
         "latency": {"summary": latency, "launches": [launch.to_dict() for launch in launches]},
         "profile": profile,
         "accuracy": accuracy,
         "incomplete": incomplete,
+        **extra,
         "warnings": warnings,
-        "bench_seconds": round(time.perf_counter() - context["started"], 3),
+        "bench_seconds": round(time.perf_counter() - started, 3),
     }
-    write_json_atomic(context["report_path"], report)
+    write_json_atomic(path, report)
     return report
