@@ -127,7 +127,7 @@ def suite(suite_path: Path, device: str, adb_path: str | None, benchmark_binary:
     outcomes = run_suite(suite_path, base, output_dir, announce=lambda message: console.print(f"[bold]{message}"))
     table = Table(title=f"{suite_path} on {device}")
     for column in ("model", "median ms", "stable", "mIoU", "vs PyTorch", "report"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     unstable = []
     for outcome in outcomes:
         if outcome.result is None:
@@ -141,7 +141,7 @@ def suite(suite_path: Path, device: str, adb_path: str | None, benchmark_binary:
         table.add_row(outcome.model.name, f"{summary['median_ms']:.2f}", "yes" if summary["stable"] else "NO",
                       "-" if miou is None else f"{100 * miou:.2f}",
                       "-" if agreement is None else f"{100 * agreement:.2f}",
-                      str(outcome.result.report_path))
+                      outcome.result.report_path.name)
         if not outcome.result.stable:
             unstable.append(outcome.model.name)
     console.print(table)
