@@ -99,6 +99,11 @@ def test_phone_bench_matches_host_and_attributes_ops(exported_t64, tmp_path, pho
     modules = {row["module"] for row in report["profile"]["modules"]["modules"]}
     assert {"stem", "trans1.block0.attn", "head.conv_seg"} <= modules
     assert report["profile"]["engine"] == "benchmark_model"
+    # XNNPACK rows are aggregated by operator type, so modules come from a builtin-kernel launch, labelled so.
+    assert report["profile"]["kernel_mode"] == "builtin"
+    delegate_ops = report["profile"]["delegate_ops"]
+    assert delegate_ops["kernel_mode"] == "xnnpack"
+    assert delegate_ops["ops"] and all(op["name"].startswith("Delegate/") for op in delegate_ops["ops"])
     # The phone's outputs came back through --output_filepath and agree with PyTorch.
     assert report["accuracy"]["evaluated_on"] == "adb:SIM865A"
     assert report["accuracy"]["agreement_with_pytorch"]["aAcc"] > 0.999

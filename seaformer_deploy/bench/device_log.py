@@ -28,8 +28,9 @@ def profile_from_rows(rows: list[OpRow], e2e_us: float, *, kernel_mode: str,
 
     benchmark_model names a row ``[output tensor names]:node index``. Rows of nodes on the builtin kernels thus
     give their node index, and ``node_names`` (the model's own names, which carry the module path even for the
-    renamed graph outputs) attributes them; a delegate partition appears as one row or as XNNPACK operator
-    names, which attribution reports as unattributed rather than guessing.
+    renamed graph outputs) attributes them. XNNPACK rows are aggregated by operator type
+    (``Delegate/Convolution (NHWC, F32) IGEMM:0``), which attribution reports as unattributed rather than
+    guessing. A row's ``avg ms`` is per call, so its time per run is ``avg ms x times called``.
     """
     events = []
     for row in rows:
@@ -37,8 +38,8 @@ def profile_from_rows(rows: list[OpRow], e2e_us: float, *, kernel_mode: str,
             continue
         match = _ROW_NAME.match(row.name)
         name, index = (match["name"], int(match["index"])) if match else (row.name, None)
-        events.append(OpEvent(name=name, op_type=row.node_type, node_index=index, elapsed_us=row.avg_ms * 1e3,
-                              run=0))
+        events.append(OpEvent(name=name, op_type=row.node_type, node_index=index,
+                              elapsed_us=row.avg_ms * 1e3 * row.times_called, run=0))
     notes = [f"from benchmark_model Run Order ({len(rows)} rows, averages over the profiled runs)"]
     return OpProfile(engine="benchmark_model", kernel_mode=kernel_mode, events=events, e2e_us=[e2e_us],
                      notes=notes, node_names=dict(node_names or {}))

@@ -80,15 +80,16 @@ class LocalDevice:
                 progress(index + 1, repeats)
         return launches
 
-    def profile(self, model_path: Path, sample: np.ndarray, *, runs: int, warmup: int) -> OpProfile:
-        """Per-op latency: LiteRT's profiler (XNNPACK kernels) for .tflite, onnxruntime's for .onnx."""
+    def profile(self, model_path: Path, sample: np.ndarray, *, runs: int, warmup: int) -> tuple[OpProfile, None]:
+        """Per-op latency: LiteRT's profiler (XNNPACK kernels, mapped to nodes) for .tflite, onnxruntime's for
+        .onnx; both attribute directly, so there is no separate delegate profile."""
         if model_path.suffix == ".tflite":
             from seaformer_deploy.bench.litert_profiler import profile_tflite
 
-            return profile_tflite(model_path, [sample], num_threads=self.threads, runs=runs, warmup=warmup)
+            return profile_tflite(model_path, [sample], num_threads=self.threads, runs=runs, warmup=warmup), None
         from seaformer_deploy.bench.ort_profiler import profile_onnx
 
-        return profile_onnx(model_path, [sample], num_threads=self.threads, runs=runs, warmup=warmup)
+        return profile_onnx(model_path, [sample], num_threads=self.threads, runs=runs, warmup=warmup), None
 
     def predictor(self, model_path: Path) -> Any:
         """A callable running one input through the model on this host."""

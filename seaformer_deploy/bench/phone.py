@@ -88,16 +88,29 @@ class PhoneDevice:
             raise PartialMeasurementError(str(exc), done) from None
         return done
 
-    def profile(self, model_path: Path, sample: np.ndarray, *, runs: int, warmup: int) -> OpProfile | None:
+    def _profile_launch(self, model_path: Path, delegate: str, *, runs: int, warmup: int) -> OpProfile | None:
         """One launch with --enable_op_profiling; the CSV comes back from the phone."""
         with tempfile.TemporaryDirectory() as folder:
-            (launch,) = self._run(model_path, warmup=warmup, runs=runs, repeats=1, op_profiling=True,
-                                  output_dir_on_host=folder)
+            (launch,) = self._run(model_path, delegate=delegate, warmup=warmup, runs=runs, repeats=1,
+                                  op_profiling=True, output_dir_on_host=folder)
             log = parse_benchmark_log(launch.stdout, source="profiling launch on the phone")
             csv_path = launch.output_files.get("op_profile")
             rows = parse_op_profile_csv(Path(csv_path).read_text()) if csv_path else None
-        kernel_mode = self.options.delegate if self.options.delegate != "cpu" else "builtin"
+        kernel_mode = delegate if delegate != "cpu" else "builtin"
         return profile_from_log(log, kernel_mode=kernel_mode, csv_rows=rows, model_path=model_path)
+
+    def profile(self, model_path: Path, sample: np.ndarray, *, runs: int,
+                warmup: int) -> tuple[OpProfile | None, OpProfile | None]:
+        """(profile to attribute to modules, the delegate's own op-type profile or None).
+
+        benchmark_model aggregates XNNPACK's rows by operator type, so no row can be traced to a module; the
+        module table then comes from a second launch on the builtin kernels (labelled ``builtin``: slower than
+        XNNPACK, read its shares rather than its absolute times), and the XNNPACK rows are kept beside it.
+        """
+        shipped = self._profile_launch(model_path, self.options.delegate, runs=runs, warmup=warmup)
+        if self.options.delegate != "xnnpack":
+            return shipped, None
+        return self._profile_launch(model_path, "cpu", runs=runs, warmup=warmup), shipped
 
     def predictor(self, model_path: Path) -> Any:
         """A callable running one input on the phone (benchmark_model --input_layer_value_files /

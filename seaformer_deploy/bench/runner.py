@@ -166,10 +166,11 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
         profile_section = None
         if options.profile:
             tick("per-op profile", 0, 1)
-            op_profile = device.profile(info.path, sample, runs=max(options.runs // 3, PROFILE_MIN_RUNS),
-                                        warmup=options.warmup)
+            op_profile, delegate_profile = device.profile(
+                info.path, sample, runs=max(options.runs // 3, PROFILE_MIN_RUNS), warmup=options.warmup)
             if op_profile is not None:
-                profile_section = {**op_profile.to_dict(), "modules": attribute(op_profile).to_dict()}
+                profile_section = {**op_profile.to_dict(), "modules": attribute(op_profile).to_dict(),
+                                   "delegate_ops": None if delegate_profile is None else delegate_profile.to_dict()}
             else:
                 warnings.append("the device returned no per-op profile")
             tick("per-op profile", 1, 1)

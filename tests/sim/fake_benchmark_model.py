@@ -13,11 +13,14 @@ format of /work/shared/fixtures/benchmark_model/format_strings.txt (no p5/median
 Op profile (``--enable_op_profiling=true``): the Python Interpreter has no per-op timer, so each regular
 run's measured time is split over the graph's nodes (interpreter node order) in proportion to an
 estimated cost: MACs for CONV_2D / DEPTHWISE_CONV_2D / TRANSPOSE_CONV / FULLY_CONNECTED / BATCH_MATMUL,
-output elements for every other op. Rows are builtin nodes (type "CONV_2D", name "[out tensor]:node"),
-as the real tool prints them with ``--use_xnnpack=false``; under XNNPACK the real tool prints XNNPACK
-operator names instead. Tables and CSV follow tsl's StatsCalculator: run order, top 10 by time, summary
-by node type, then the "Timings (microseconds)" short summary; ``--op_profiling_output_mode=csv`` with
-``--op_profiling_output_file`` writes the same sections as CSV to that file.
+output elements for every other op. With ``--use_xnnpack=false`` rows are builtin nodes (type "CONV_2D",
+name "[out tensor]:node"). Under XNNPACK, as the real tool does, rows are the delegate's operators
+aggregated by XNNPACK operator name (type "Convolution (NHWC, F32) IGEMM", name
+"Delegate/Convolution (NHWC, F32) IGEMM:k", "times called" = how many such operators one run has);
+reshapes vanish and pads fold into convolutions, as in XNNPACK. Tables and CSV follow tsl's
+StatsCalculator: run order, top 10 by time, summary by node type, then the "Timings (microseconds)" short
+summary; ``--op_profiling_output_mode=csv`` with ``--op_profiling_output_file`` writes the same sections as
+CSV to that file.
 
 ``--output_filepath``: the raw bytes of every output tensor, concatenated in output order (what the real
 OutputSaver writes). ``--input_layer_value_files`` needs ``--input_layer`` and ``--input_layer_shape``
@@ -198,6 +201,51 @@ class Node:
 
 
 # --------------------------------------------------------------------------- profile tables
+
+# How XNNPACK names the operator a TFLite node becomes; None: the node disappears inside XNNPACK.
+XNNPACK_NAMES = {
+    "CONV_2D": "Convolution (NHWC, F32) IGEMM",
+    "DEPTHWISE_CONV_2D": "Convolution (NHWC, F32) DWConv",
+    "FULLY_CONNECTED": "Fully Connected (NC, F32) GEMM",
+    "ADD": "Add (ND, F32)",
+    "MUL": "Multiply (ND, F32)",
+    "MEAN": "Mean (ND, F32)",
+    "TRANSPOSE": "Transpose (ND, X32)",
+    "BATCH_MATMUL": "Batch Matrix Multiply (NC, F32)",
+    "SOFTMAX": "Softmax (NC, F32)",
+    "RELU6": "Clamp (NC, F32)",
+    "CONCATENATION": "Concatenate (ND, X32)",
+    "RESIZE_BILINEAR": "Resize Bilinear (NHWC, F32)",
+    "RESHAPE": None,
+    "PAD": None,
+}
+
+
+def xnnpack_rows(nodes: list[Node]) -> list[Node]:
+    """The delegate's view of ``nodes``: one row per XNNPACK operator name, in first-use order.
+
+    A node XNNPACK elides (reshape, pad) costs nothing of its own: its share of each run goes to the next
+    operator (a pad is folded into the convolution after it), the last ones' to the operator before.
+    """
+    rows: dict[str, Node] = {}
+    pending = [0] * (nodes[0].elapsed.count if nodes else 0)
+    last: Node | None = None
+    for node in nodes:
+        name = XNNPACK_NAMES.get(node.type, f"{node.type.title()} (ND, F32)")
+        if name is None:
+            pending = [p + v for p, v in zip(pending, node.elapsed.values, strict=True)]
+            continue
+        row = rows.setdefault(name, Node(f"Delegate/{name}:{len(rows)}", name, len(rows)))
+        for run, value in enumerate(node.elapsed.values):
+            row.elapsed.add(value + pending[run])
+        pending = [0] * len(pending)
+        last = row
+    if last is not None and any(pending):
+        # Fold what trails the last operator into that operator's calls (its values were appended last).
+        offset = last.elapsed.count - len(pending)
+        for run, value in enumerate(pending):
+            last.elapsed.values[offset + run] += value
+    return list(rows.values())
 
 
 def _field(text: str, width: int) -> str:
@@ -612,7 +660,7 @@ def main(argv: list[str]) -> int:
             sections.append(
                 (
                     "Operator-wise Profiling Info for Regular Benchmark Runs:",
-                    profile_report(nodes, profiled_total, csv),
+                    profile_report(nodes if explicit_no_xnnpack else xnnpack_rows(nodes), profiled_total, csv),
                 )
             )
         if target:
