@@ -135,8 +135,9 @@ def check_parity(
         if pooled is None:
             result.reason = "no real-looking images to judge a quantized model on"
     if not result.reason:
-        comparison = "<=" if result.gate["metric"] == "rel_l2" else ">="
+        is_error = result.gate["metric"] == "rel_l2"
+        comparison, how = ("<=", "worst") if is_error else (">=", "pooled")
         verdict = "passed" if result.passed else "FAILED"
-        result.reason = (f"parity {verdict}: worst {result.gate['metric']} {result.gate['value']:.3g} "
+        result.reason = (f"parity {verdict}: {how} {result.gate['metric']} {result.gate['value']:.3g} "
                          f"(limit {comparison} {result.gate['limit']:g}) over {result.gate['inputs']} inputs")
     return result
