@@ -154,6 +154,13 @@ def _onnx_graph(
     return load_onnx_graph(path)
 
 
+def _one_transpose(b, x):
+    """A graph of one NHWC->NCHW TRANSPOSE named "nchw"."""
+    out = b.tensor("nchw", [1, 8, 4, 4])
+    b.op("TRANSPOSE", [x, b.const("perm", np.array([0, 3, 1, 2], np.int32))], [out], schema.TransposeOptionsT())
+    return out
+
+
 def _finding(report: LintReport, rule: str):
     matches = [f for f in report.findings if f.rule == rule]
     assert len(matches) == 1, f"{rule} not in {[f.rule for f in report.findings]}"
@@ -535,17 +542,7 @@ def test_layout_budget_without_budget_passes_with_counts(twelve_transposes, tmp_
     assert "TRANSPOSE 12" in finding.message and "RESHAPE 1" in finding.message
     assert "no budget" in finding.message
 
-    def build(b, x):
-        out = b.tensor("nchw", [1, 8, 4, 4])
-        b.op(
-            "TRANSPOSE",
-            [x, b.const("perm", np.array([0, 3, 1, 2], np.int32))],
-            [out],
-            schema.TransposeOptionsT(),
-        )
-        return out
-
-    tflite_graph = _tflite_graph(tmp_path, build)
+    tflite_graph = _tflite_graph(tmp_path, _one_transpose)
     tflite = _finding(lint_graph(tflite_graph, budgets={"TRANSPOSE": 0}), "layout-op-budget")
     assert (tflite.status, tflite.nodes) == ("FAIL", ["nchw"])
 
@@ -664,17 +661,7 @@ def test_boundary_quantization_passes(tmp_path):
 
 
 def test_report_ok_strictness_dict_and_table(tmp_path):
-    def build(b, x):
-        out = b.tensor("nchw", [1, 8, 4, 4])
-        b.op(
-            "TRANSPOSE",
-            [x, b.const("perm", np.array([0, 3, 1, 2], np.int32))],
-            [out],
-            schema.TransposeOptionsT(),
-        )
-        return out
-
-    graph = _tflite_graph(tmp_path, build)
+    graph = _tflite_graph(tmp_path, _one_transpose)
     clean = lint_graph(graph, budgets={"TRANSPOSE": 1})
     assert clean.ok() and clean.ok(strict=True)
     warned = lint_graph(graph, delegate_info=DelegateInfo(2, 1, 1, []))

@@ -191,8 +191,8 @@ def make_demo_dataset(
 ) -> Path:
     """Write the demo dataset under ``root`` in ADE20K layout and return ``root``.
 
-    Files: ``images/validation/demo_XXXX.jpg`` (JPEG quality 95) and
-    ``annotations/validation/demo_XXXX.png``. Nothing is rewritten if a complete dataset with the
+    Files: ``images/validation/demo_NNNN.jpg`` (JPEG quality 95) and
+    ``annotations/validation/demo_NNNN.png``. Nothing is rewritten if a complete dataset with the
     same parameters is already there; stale ``demo_*`` files from other parameters are removed.
     """
     height, width = _check_params(num_images, size_hw)
