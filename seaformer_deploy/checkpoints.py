@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from seaformer_deploy.errors import UsageError
+from seaformer_deploy.errors import UsageError, first_line
 from seaformer_deploy.fileio import sha256_file
 
 _WRAPPER_KEYS = ("state_dict_ema", "state_dict", "model")
@@ -75,8 +75,7 @@ def read_checkpoint_file(path: str | Path, *, trust: bool = False) -> object:
                 f"checkpoint {path} holds Python objects beyond tensors; if you trust its source, pass "
                 "--trust-checkpoint to load it anyway"
             ) from None
-        reason = next(iter(str(exc).strip().splitlines()), "") or type(exc).__name__
-        raise UsageError(f"checkpoint {path} is corrupt or not a PyTorch file: {reason}") from None
+        raise UsageError(f"checkpoint {path} is corrupt or not a PyTorch file: {first_line(exc)}") from None
 
 
 def state_fingerprint(model: nn.Module) -> str:

@@ -6,6 +6,12 @@ The library raises these; the CLI turns each into one line on stderr and the mat
 from __future__ import annotations
 
 
+def first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's message (its type name when the message is empty): what a
+    one-line error shows of a third-party failure."""
+    return next(iter(str(exc).strip().splitlines()), "") or type(exc).__name__
+
+
 class SeaformerError(Exception):
     """Base class: every error the toolkit raises on purpose carries an exit code."""
 

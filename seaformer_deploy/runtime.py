@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from seaformer_deploy.errors import UsageError
+from seaformer_deploy.errors import UsageError, first_line
 
 MODEL_SUFFIXES = (".tflite", ".onnx")
 
@@ -91,7 +91,7 @@ class TFLiteModel(ExportedModel):
             self._interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
             self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
-            raise UsageError(f"{path} is not a valid TFLite model: {str(exc).strip().splitlines()[0]}") from None
+            raise UsageError(f"{path} is not a valid TFLite model: {first_line(exc)}") from None
         self.input = self._spec(self._interpreter.get_input_details()[0])
         self.output = self._spec(self._interpreter.get_output_details()[0])
 
@@ -135,7 +135,7 @@ class OnnxModel(ExportedModel):
         try:
             self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own untyped errors for bad files
-            raise UsageError(f"{path} is not a valid ONNX model: {str(exc).strip().splitlines()[0]}") from None
+            raise UsageError(f"{path} is not a valid ONNX model: {first_line(exc)}") from None
         self.input = self._spec(self._session.get_inputs()[0])
         self.output = self._spec(self._session.get_outputs()[0])
 

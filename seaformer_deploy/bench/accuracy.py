@@ -62,6 +62,8 @@ def evaluate(
     against_labels = SegmentationMetrics(num_classes, class_names=dataset.class_names) if dataset.has_labels else None
     against_reference = SegmentationMetrics(num_classes) if reference is not None else None
     total = len(dataset)
+    if total == 0:
+        raise UsageError(f"dataset {dataset.name} is empty")
     for index, sample in enumerate(dataset):
         batch = preprocess(sample.image, input_hw, layout=facts["layout"], normalization=normalization)
         size = sample.image.shape[:2]
@@ -72,8 +74,6 @@ def evaluate(
             against_reference.update(predicted, prediction_to_labels(reference(batch), facts, size))
         if progress is not None:
             progress(index + 1, total)
-    if total == 0:
-        raise UsageError(f"dataset {dataset.name} is empty")
     return {
         "dataset": dataset.describe(),
         "postprocess": "nearest resize of labels" if facts["output_mode"] == "labels" else

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from seaformer_deploy.bench.op_profile import OpEvent, OpProfile, check_run_args
-from seaformer_deploy.errors import UsageError
+from seaformer_deploy.errors import UsageError, first_line
 
 _KERNEL_SUFFIX = "_kernel_time"
 _ORT_DTYPES = {
@@ -66,8 +66,7 @@ def _open_session(model_path: Path, num_threads: int, work_dir: str) -> Any:
         ort_errors.InvalidArgument,
         ort_errors.RuntimeException,
     ) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(f"ONNX Runtime cannot load {model_path}: {reason[:200]}") from None
+        raise UsageError(f"ONNX Runtime cannot load {model_path}: {first_line(exc)[:200]}") from None
 
 
 def _feed(session: Any, inputs: Sequence[np.ndarray]) -> dict[str, np.ndarray]:

@@ -7,7 +7,6 @@ report (schema in docs/bench-report.md) written atomically under the output dire
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import platform
 import sys
@@ -92,7 +91,7 @@ def reference_predictor(info: ModelInfo, checkpoint: str | None = None) -> Calla
     if expected and model.weights.state_sha256 != expected:
         raise UsageError(f"the PyTorch model rebuilt for --reference has other weights than {info.path.name} "
                          "was exported with: pass the checkpoint it was exported from with --checkpoint")
-    wrapped = DeployModel(copy.deepcopy(model), tuple(facts["input_size_hw"]), output_mode=facts["output_mode"],
+    wrapped = DeployModel(model, tuple(facts["input_size_hw"]), output_mode=facts["output_mode"],
                           layout=facts["layout"]).eval()
 
     def predict(batch: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from seaformer_deploy.errors import SeaformerError
+from seaformer_deploy.errors import SeaformerError, first_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,7 +58,6 @@ def handle_errors(function: F) -> F:
         except Exception as exc:
             if debug:
                 raise
-            first_line = next(iter(str(exc).strip().splitlines()), "")
-            raise ToolError(f"{type(exc).__name__}: {first_line} (rerun with --debug for details)", 1) from None
+            raise ToolError(f"{type(exc).__name__}: {first_line(exc)} (rerun with --debug for details)", 1) from None
 
     return wrapper  # type: ignore[return-value]

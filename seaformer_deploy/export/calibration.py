@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from seaformer_deploy.data.datasets import IMAGE_SUFFIXES
 from seaformer_deploy.errors import UsageError
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 DEMO_SOURCE = "demo"
 
 

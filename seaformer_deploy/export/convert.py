@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from seaformer_deploy.errors import CheckFailedError
+from seaformer_deploy.errors import CheckFailedError, first_line
 
 ONNX_OPSET = 17
 ONNX_INPUT_NAME = "image"
@@ -63,8 +63,7 @@ def _run_converter(what: str, action: Callable[[], object]) -> str:
         except Exception as exc:  # noqa: BLE001 - converter failures come in many types
             failure = exc
     if failure is not None:
-        reason = next(iter(str(failure).strip().splitlines()), type(failure).__name__)
-        raise CheckFailedError(f"{what} failed: {reason}")
+        raise CheckFailedError(f"{what} failed: {first_line(failure)}")
     return log.text
 
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from seaformer_deploy.errors import UsageError
+from seaformer_deploy.errors import UsageError, first_line
 
 GraphFormat = Literal["tflite", "onnx"]
 
@@ -324,5 +324,5 @@ def onnxruntime_optimized_graph(path: str | Path) -> Graph:
         try:
             ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises untyped errors for bad files
-            raise UsageError(f"{path} is not a valid ONNX model: {str(exc).strip().splitlines()[0]}") from None
+            raise UsageError(f"{path} is not a valid ONNX model: {first_line(exc)}") from None
         return load_onnx_graph(optimized)

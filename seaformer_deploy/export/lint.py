@@ -16,7 +16,7 @@ from typing import Any, Literal
 from rich.markup import escape
 from rich.table import Table
 
-from seaformer_deploy.errors import UsageError
+from seaformer_deploy.errors import UsageError, first_line
 from seaformer_deploy.export.graph import Graph, Node, count_ops, load_tflite_graph
 
 Status = Literal["PASS", "WARN", "FAIL"]
@@ -441,8 +441,7 @@ def inspect_delegation(model_path: str | Path, num_threads: int = 1) -> Delegate
         # Private but stable across tflite-runtime and ai-edge-litert releases; no public equivalent exists.
         details = interpreter._get_ops_details()
     except (RuntimeError, ValueError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(f"{model_path}: LiteRT cannot prepare the model: {first_line}") from exc
+        raise UsageError(f"{model_path}: LiteRT cannot prepare the model: {first_line(exc)}") from exc
 
     originals = [d for d in details if d["op_name"] != "DELEGATE"]
     if len(originals) != len(graph.nodes):

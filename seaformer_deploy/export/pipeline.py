@@ -20,7 +20,7 @@ import platform
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any, Literal
@@ -311,7 +311,7 @@ def export(options: ExportOptions, output_dir: str | Path, *, progress: Progress
             "parity": {**parity.to_dict(), "images": parity_description},
             "quantization_details": None if quantization_info is None else {
                 **quantization_info.to_dict(), "calibration_source": calib_source},
-            "options": {k: v for k, v in vars(options).items()},
+            "options": asdict(options),
             "tool_versions": tool_versions(),
             "host": {"machine": platform.machine(), "system": platform.system(), "torch_threads":
                      torch.get_num_threads()},

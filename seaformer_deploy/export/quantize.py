@@ -66,7 +66,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
-from seaformer_deploy.errors import CheckFailedError, UsageError
+from seaformer_deploy.errors import CheckFailedError, UsageError, first_line
 from seaformer_deploy.export.graph import Graph, Node, load_onnx_graph, load_tflite_graph
 from seaformer_deploy.fileio import atomic_path, ensure_writable_dir
 
@@ -107,11 +107,6 @@ def _no_progress(_: str) -> None:
 
 def _tool(distribution: str) -> str:
     return f"{distribution} {metadata.version(distribution)}"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @contextlib.contextmanager
@@ -166,7 +161,7 @@ def _check_calibration(
     try:
         samples = [np.asarray(sample, dtype=np.float32) for sample in calibration]
     except (TypeError, ValueError) as exc:
-        raise UsageError(f"calibration images must be numeric arrays: {_first_line(exc)}") from exc
+        raise UsageError(f"calibration images must be numeric arrays: {first_line(exc)}") from exc
     if not samples:
         raise UsageError("calibration is empty: give at least one preprocessed image")
     for index, sample in enumerate(samples):
@@ -320,7 +315,7 @@ def _tflite_signature(model_bytes: bytes, path: Path) -> tuple[str, str]:
     try:
         signatures = Interpreter(model_content=model_bytes).get_signature_list()
     except (RuntimeError, ValueError) as exc:
-        raise UsageError(f"{path}: LiteRT cannot load the model: {_first_line(exc)}") from exc
+        raise UsageError(f"{path}: LiteRT cannot load the model: {first_line(exc)}") from exc
     if len(signatures) != 1:
         raise UsageError(f"{path}: expected one signature, found {len(signatures)}")
     key, signature = next(iter(signatures.items()))
@@ -359,7 +354,7 @@ def _check_tflite_result(path: Path, mode: str, float_io: bool) -> None:
         interpreter = Interpreter(model_path=str(path))
         interpreter.allocate_tensors()
     except (RuntimeError, ValueError) as exc:
-        raise CheckFailedError(f"the quantized model does not load in LiteRT: {_first_line(exc)}") from exc
+        raise CheckFailedError(f"the quantized model does not load in LiteRT: {first_line(exc)}") from exc
     io_dtype = np.float32 if float_io else np.int8
     for kind, details in (("input", interpreter.get_input_details()), ("output", interpreter.get_output_details())):
         for detail in details:
@@ -437,7 +432,7 @@ def quantize_tflite(
                 qsvs, enable_progress_bar=False, enable_progress_report=False
             )
     except Exception as exc:  # the quantizer raises many exception types; all mean it failed on this model
-        raise CheckFailedError(f"ai-edge-quantizer failed ({mode}): {_first_line(exc)}") from exc
+        raise CheckFailedError(f"ai-edge-quantizer failed ({mode}): {first_line(exc)}") from exc
     if not result.quantized_model:
         raise CheckFailedError(f"ai-edge-quantizer produced no model ({mode})")
 
@@ -484,7 +479,7 @@ def _check_onnx_result(path: Path, mode: str) -> None:
     try:
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own pybind exception types
-        raise CheckFailedError(f"the quantized model does not load in onnxruntime: {_first_line(exc)}") from exc
+        raise CheckFailedError(f"the quantized model does not load in onnxruntime: {first_line(exc)}") from exc
     for value in [*session.get_inputs(), *session.get_outputs()]:
         if value.type != "tensor(float)":
             raise CheckFailedError(f"quantized model I/O {value.name} is {value.type}, expected tensor(float)")
@@ -580,7 +575,7 @@ def quantize_onnx(
     except CheckFailedError:
         raise
     except Exception as exc:  # onnxruntime's tools raise many exception types; all mean they failed on this model
-        raise CheckFailedError(f"onnxruntime quantization failed ({mode}): {_first_line(exc)}") from exc
+        raise CheckFailedError(f"onnxruntime quantization failed ({mode}): {first_line(exc)}") from exc
     return QuantizationInfo(
         mode=mode,
         tool=tool,
