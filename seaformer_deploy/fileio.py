@@ -35,6 +35,12 @@ def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
     return directory
 
 
+def cache_dir(*parts: str) -> Path:
+    """``$XDG_CACHE_HOME/seaformer-deploy/<parts>`` (or ``~/.cache/...``): generated data kept between runs."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache, "seaformer-deploy", *parts)
+
+
 @contextlib.contextmanager
 def atomic_path(final: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``final``; rename it onto ``final`` only if the block succeeds."""

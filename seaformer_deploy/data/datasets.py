@@ -16,6 +16,7 @@ import numpy as np
 from seaformer_deploy.data.demo import make_demo_dataset
 from seaformer_deploy.data.preprocess import load_image, load_label
 from seaformer_deploy.errors import UsageError
+from seaformer_deploy.fileio import cache_dir
 from seaformer_deploy.metrics import generic_class_names
 
 IGNORE_INDEX = 255
@@ -234,8 +235,7 @@ def open_images(images_dir: str | os.PathLike[str], *, num_classes: int | None =
 
 def default_demo_root() -> Path:
     """``$XDG_CACHE_HOME/seaformer-deploy/demo``, or ``~/.cache/seaformer-deploy/demo``."""
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "seaformer-deploy" / "demo"
+    return cache_dir("demo")
 
 
 def open_demo(root: str | os.PathLike[str] | None = None, *, limit: int | None = None) -> SegDataset:
