@@ -22,7 +22,8 @@ _CHOICE = {"case_sensitive": False}
               type=click.Choice(["fp32", "fp16", "int8", "dynamic"], **_CHOICE))
 @click.option("--input-size", default="", help="N or HxW (multiples of 64 for seg). [default: 512 seg, 224 cls]")
 @click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path),
-              help="Official mmseg/timm checkpoint, plain state dict or .safetensors. Without it: random weights.")
+              help="Official mmseg/timm checkpoint, plain state dict or .safetensors; 'demo' for weights trained "
+                   "on the synthetic demo scenes (seg; trained on first use). Without it: random weights.")
 @click.option("--num-classes", type=click.IntRange(min=1), help="Classifier size [default: from checkpoint].")
 @click.option("--output-mode", default="logits", show_default=True,
               type=click.Choice(["logits", "upsampled", "labels"], **_CHOICE),

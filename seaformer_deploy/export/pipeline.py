@@ -224,7 +224,7 @@ def export(options: ExportOptions, output_dir: str | Path, *, progress: Progress
 
     model = timed("1/8 build model", lambda: build_model(
         variant, task, options.num_classes, options.checkpoint,
-        allow_partial=options.allow_partial, trust_checkpoint=options.trust_checkpoint,
+        allow_partial=options.allow_partial, trust_checkpoint=options.trust_checkpoint, progress=step,
     ))
     warnings += model.weights.warnings
     reference = DeployModel(copy.deepcopy(model), input_hw, output_mode=options.output_mode, layout=layout).eval()

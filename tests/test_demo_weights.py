@@ -1,0 +1,113 @@
+"""Demo weights: training really learns, the cache is keyed and reused, and every model built on them says so."""
+
+import shutil
+import warnings
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from seaformer_deploy import build_model
+from seaformer_deploy.checkpoints import read_checkpoint, state_fingerprint
+from seaformer_deploy.cli.export import main as export_main
+from seaformer_deploy.errors import UsageError
+from seaformer_deploy.models import demo_weights
+from seaformer_deploy.models.demo_weights import (
+    DEFAULT_TRAINING,
+    DemoTraining,
+    DemoWeightsWarning,
+    demo_checkpoint,
+    demo_checkpoint_path,
+    train_demo_weights,
+)
+
+TINY = DemoTraining(steps=16, batch_size=2, image_size=64, scenes=4, learning_rate=3e-3)
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_training_lowers_the_loss_and_changes_the_weights(cache):
+    model = build_model("T")
+    before = state_fingerprint(model)
+    losses = train_demo_weights(model, TINY)
+    assert len(losses) == TINY.steps
+    assert sum(losses[-3:]) / 3 < 0.8 * losses[0]
+    assert state_fingerprint(model) != before
+    assert not model.training
+
+
+def test_checkpoint_is_cached_in_the_official_layout_and_reused(cache, monkeypatch):
+    messages = []
+    path = demo_checkpoint("t", TINY, progress=messages.append)
+    assert path == demo_checkpoint_path("T", TINY) and path.is_relative_to(cache)
+    assert messages[-1].startswith(f"training demo weights: step {TINY.steps}/{TINY.steps}")
+    loaded = read_checkpoint(path)
+    assert loaded.layout == "mmseg"
+    meta = torch.load(path, weights_only=True)["meta"]["seaformer_deploy_demo_weights"]
+    assert meta["variant"] == "T" and meta["training"]["steps"] == TINY.steps
+    assert meta["final_loss"] < meta["first_loss"]
+
+    def must_not_train(*args, **kwargs):
+        raise AssertionError("cached demo weights were trained again")
+
+    monkeypatch.setattr(demo_weights, "train_demo_weights", must_not_train)
+    assert demo_checkpoint("T", TINY) == path
+    assert not list(path.parent.glob("*.partial"))
+
+
+def test_cache_key_follows_every_training_setting():
+    keys = {DemoTraining().key("T"), DemoTraining().key("B"), DemoTraining(steps=201).key("T"),
+            DemoTraining(scene_seed=2).key("T"), DemoTraining(learning_rate=2e-3).key("T")}
+    assert len(keys) == 5
+    assert DemoTraining().key("T") == DEFAULT_TRAINING.key("T")
+
+
+def test_build_model_demo_loads_the_cached_weights_and_says_so(cache):
+    trained = demo_checkpoint("T", TINY)
+    default = demo_checkpoint_path("T")
+    default.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(trained, default)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = build_model("T", checkpoint="demo")
+    assert [w for w in caught if issubclass(w.category, DemoWeightsWarning)]
+    assert model.weights.source == "demo"
+    assert model.weights.path == str(default)
+    assert any("DEMO WEIGHTS" in w and "SYNTHETIC" in w for w in model.weights.warnings)
+    expected = read_checkpoint(trained).state
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in expected.items())
+
+
+@pytest.mark.parametrize(("task", "num_classes", "message"), [
+    ("cls", None, "seg task only"),
+    ("seg", 19, "150 classes"),
+])
+def test_demo_weights_refuse_what_they_cannot_be(cache, task, num_classes, message):
+    with pytest.raises(UsageError, match=message):
+        build_model("T", task, num_classes, checkpoint="demo")
+    assert not (cache / "seaformer-deploy" / "weights").exists()
+
+
+def test_cli_demo_checkpoint_for_cls_is_one_error_line(cache, tmp_path):
+    result = CliRunner().invoke(export_main, ["--variant", "T", "--task", "cls", "--checkpoint", "demo",
+                                              "--output-dir", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == ["error: demo weights exist for the seg task only"]
+
+
+def test_export_on_demo_weights_records_them_in_the_report(cache, tmp_path):
+    from seaformer_deploy.export.pipeline import ExportOptions, export
+
+    default = demo_checkpoint_path("T")
+    default.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(demo_checkpoint("T", TINY), default)
+    result = export(ExportOptions(variant="T", format="onnx", input_size="64", checkpoint="demo"), tmp_path / "out")
+    assert result.ok
+    report = result.report
+    assert report["weights"]["source"] == "demo" and report["weights"]["path"] == str(default)
+    assert any(w.startswith("DEMO WEIGHTS: SeaFormer-T") for w in report["warnings"])
+    assert not any("RANDOM" in w for w in report["warnings"])
