@@ -49,7 +49,7 @@ def test_compare_outputs_measures_margin_and_error_exactly():
     assert measured["max_abs"] == pytest.approx(0.3, rel=1e-6)
     assert measured["argmax_agreement"] == 1.0
     labels = compare_outputs(np.array([[1, 2]]), np.array([[1, 3]]), output_mode="labels", layout="nchw")
-    assert labels == {"argmax_agreement": 0.5}
+    assert labels == {"max_abs": None, "rel_l2": None, "argmax_agreement": 0.5}
 
 
 def test_failed_agreement_on_tied_logits_says_why():
