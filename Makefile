@@ -36,9 +36,11 @@ export-all: install
 bench: install
 	$(BIN)/seaformer-bench suite bench/standard.json --device $(DEVICE) --output-dir build/bench
 
-# Export time and artifact size of every variant and format (a benchmark, not a test).
+# Export time and artifact size of every variant and format, and int8 parity on random vs demo weights
+# (benchmarks, not tests).
 perf: install
 	$(BIN)/python benchmarks/export_times.py --output build/perf/export_times.json
+	$(BIN)/python benchmarks/int8_weights.py --output build/perf/int8_weights.json
 
 clean:
 	rm -rf build .pytest_cache

@@ -11,11 +11,11 @@ import tempfile
 from pathlib import Path
 
 import click
+from report import publish
 from rich.console import Console
 from rich.table import Table
 
 from seaformer_deploy.export.pipeline import ExportOptions, export
-from seaformer_deploy.fileio import ensure_writable_dir, write_json_atomic
 
 
 @click.command()
@@ -46,10 +46,7 @@ def main(variants: str, formats: str, quant: str, input_size: str, output: Path)
                           f"{timings['6/8 parity vs PyTorch']:.1f}", f"{report['artifact']['bytes'] / 1e6:.2f}",
                           f"{report['parity']['gate']['metric']} {report['parity']['gate']['value']:.2g}", lint)
             console.print(f"{variant} {fmt}: {report['export_seconds']:.1f} s")
-    console.print(table)
-    ensure_writable_dir(output.parent)
-    write_json_atomic(output, {"benchmark": "export_times", "rows": rows})
-    console.print(f"wrote {output}")
+    publish(console, table, output, "export_times", rows)
 
 
 if __name__ == "__main__":

@@ -59,7 +59,8 @@ def _emit(report_path: Path, report: dict, as_json: bool) -> None:
 @click.option("--dataset", help="ade20k:DIR, cityscapes:DIR, folder:IMAGES,LABELS, images:DIR or demo.")
 @click.option("--limit", type=click.IntRange(min=1), help="Evaluate at most N images.")
 @click.option("--reference", is_flag=True, help="Also report agreement with the PyTorch model.")
-@click.option("--checkpoint", type=click.Path(dir_okay=False), help="Checkpoint for --reference.")
+@click.option("--checkpoint", type=click.Path(dir_okay=False),
+              help="Checkpoint for --reference, or 'demo' [default: the one the export report names].")
 @click.option("--adb", "adb_path", help="adb executable [default: $ADB, PATH, then adbutils' bundled adb].")
 @click.option("--benchmark-binary", envvar="SEAFORMER_BENCHMARK_MODEL",
               help="benchmark_model for the phone [env: SEAFORMER_BENCHMARK_MODEL].")
