@@ -245,6 +245,22 @@ def open_demo(root: str | os.PathLike[str] | None = None, *, limit: int | None =
     return open_ade20k(root, limit=limit, name="demo", spec=f"demo:{root}")
 
 
+DEMO_TRAIN_SEED = 1
+DEMO_TRAIN_IMAGES = 64
+
+
+def open_demo_train(*, num_images: int = DEMO_TRAIN_IMAGES, size_hw: tuple[int, int] = (256, 256),
+                    seed: int = DEMO_TRAIN_SEED, limit: int | None = None) -> SegDataset:
+    """Synthetic scenes for training demo weights and calibrating int8, generated on first use.
+
+    They are drawn with another seed than ``open_demo``'s evaluation scenes, so no image is in both.
+    """
+    height, width = size_hw
+    root = make_demo_dataset(cache_dir(f"demo-train-{seed}-{num_images}-{height}x{width}"), num_images=num_images,
+                             size_hw=size_hw, seed=seed)
+    return open_ade20k(root, limit=limit, name="demo-train", spec=f"demo-train:{root}")
+
+
 _SCHEMES = ("ade20k", "cityscapes", "folder", "images", "demo")
 
 

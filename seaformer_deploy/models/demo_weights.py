@@ -30,6 +30,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from seaformer_deploy.data.datasets import DEMO_TRAIN_IMAGES, DEMO_TRAIN_SEED, IGNORE_INDEX, open_demo_train
+from seaformer_deploy.data.preprocess import preprocess
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.fileio import atomic_path, cache_dir
 
@@ -53,8 +55,8 @@ class DemoTraining:
     steps: int = 200
     batch_size: int = 4
     image_size: int = 256
-    scenes: int = 64
-    scene_seed: int = 1
+    scenes: int = DEMO_TRAIN_IMAGES
+    scene_seed: int = DEMO_TRAIN_SEED
     learning_rate: float = 1e-3
     weight_decay: float = 0.01
     seed: int = 0
@@ -74,14 +76,8 @@ def demo_checkpoint_path(variant: str, training: DemoTraining = DEFAULT_TRAINING
 
 def _training_set(training: DemoTraining) -> tuple[torch.Tensor, torch.Tensor]:
     """All training scenes as one float batch (NCHW, normalised as at inference) and their labels."""
-    from seaformer_deploy.data.datasets import open_ade20k
-    from seaformer_deploy.data.demo import make_demo_dataset
-    from seaformer_deploy.data.preprocess import preprocess
-
     size = (training.image_size, training.image_size)
-    root = make_demo_dataset(cache_dir(f"demo-train-{training.scene_seed}"), num_images=training.scenes,
-                             size_hw=size, seed=training.scene_seed)
-    samples = list(open_ade20k(root, name="demo-train"))
+    samples = list(open_demo_train(num_images=training.scenes, size_hw=size, seed=training.scene_seed))
     images = np.concatenate([preprocess(sample.image, size, layout="nchw") for sample in samples])
     labels = np.stack([sample.label for sample in samples]).astype(np.int64)
     return torch.from_numpy(images), torch.from_numpy(labels)
@@ -113,8 +109,6 @@ def train_demo_weights(model: torch.nn.Module, training: DemoTraining = DEFAULT_
 
 def _train_steps(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, training: DemoTraining,
                  losses: list[float], progress: Progress | None) -> None:
-    from seaformer_deploy.data.datasets import IGNORE_INDEX
-
     optimizer = torch.optim.AdamW(model.parameters(), lr=training.learning_rate, weight_decay=training.weight_decay)
     # Polynomial decay to zero, the schedule of the official SeaFormer training configs.
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: (1 - step / training.steps) ** 0.9)
