@@ -37,8 +37,8 @@ a8w8, attention core float (chosen)                        0.967    0.034   19/2
   moved its agreement by +0.006 on the calibration images and +0.018 on 12 others: within the noise, not used.
 - The weights matter more than any choice above. Random weights have nearly tied logits: on them SeaFormer-B
   reaches 0.92-0.93 agreement whatever the recipe. On the demo weights (``models/demo_weights.py``) the same
-  recipe gives SeaFormer-B 0.992 and SeaFormer-T 0.990 at a relative L2 error of 0.045 and 0.054, because their
-  best class stands out (``export/parity.py``). ``benchmarks/int8_weights.py`` measures both.
+  recipe gives SeaFormer-B 0.993 and SeaFormer-T 0.991 on held-out scenes (worst relative L2 0.043 and 0.053),
+  because their best class stands out (``export/parity.py``). ``benchmarks/int8_weights.py`` measures both.
 - QUANTIZE ops left: the float input, the re-entry after each attention core, and int8->int8 rescales before
   CONCATENATION. DEQUANTIZE ops left: q/k/v into each attention core and the float output. XNNPACK runs all of them.
 
