@@ -96,7 +96,7 @@ def train_demo_weights(model: torch.nn.Module, training: DemoTraining = DEFAULT_
     losses: list[float] = []
     model.train()
     # Random weights drive some activations and Adam moments into float32 subnormals, which the CPU computes
-    # about 15x slower (SeaFormer-T at 64 px: 10 s per step instead of 0.6 s); flushing them to zero changes no
+    # about 15x slower (SeaFormer-T at 64 px: 10 s per step instead of under 1 s); flushing them to zero changes no
     # loss value that matters. The flag is process-wide, so it is reset on the way out.
     torch.set_flush_denormal(True)
     try:
