@@ -100,6 +100,7 @@ def test_cli_demo_checkpoint_for_cls_is_one_error_line(cache, tmp_path):
 
 
 def test_export_on_demo_weights_records_them_in_the_report(cache, tmp_path):
+    from seaformer_deploy.bench.model_info import load_model_info
     from seaformer_deploy.export.pipeline import ExportOptions, export
 
     default = demo_checkpoint_path("T")
@@ -111,3 +112,5 @@ def test_export_on_demo_weights_records_them_in_the_report(cache, tmp_path):
     assert report["weights"]["source"] == "demo" and report["weights"]["path"] == str(default)
     assert any(w.startswith("DEMO WEIGHTS: SeaFormer-T") for w in report["warnings"])
     assert not any("RANDOM" in w for w in report["warnings"])
+    bench_warnings = load_model_info(result.model_path).warnings
+    assert any("DEMO weights" in w for w in bench_warnings) and not any("RANDOM" in w for w in bench_warnings)

@@ -55,9 +55,15 @@ def load_model_info(path: str | Path) -> ModelInfo:
     report_path = path.with_name(f"{path.name}.json")
     report = json.loads(report_path.read_text()) if report_path.is_file() else None
     info = ModelInfo(path=path, sha256=sha256_file(path), facts=facts, export_report=report)
+    # Weight source names as models.factory records them; spelled out here so benchmarking never imports torch.
     if facts.get("weights") == "random":
         info.warnings.append(
             f"{path.name} was exported with RANDOM weights: latency is meaningful, accuracy is not"
+        )
+    elif facts.get("weights") == "demo":
+        info.warnings.append(
+            f"{path.name} was exported with DEMO weights (trained on synthetic scenes): its accuracy means "
+            "something on the demo dataset only"
         )
     if report is None:
         info.warnings.append(f"no export report {report_path.name} beside the model; using embedded facts only")
