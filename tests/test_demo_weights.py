@@ -38,6 +38,9 @@ def test_training_lowers_the_loss_and_changes_the_weights(cache):
     assert sum(losses[-3:]) / 3 < 0.8 * losses[0]
     assert state_fingerprint(model) != before
     assert not model.training
+    again = build_model("T")
+    assert train_demo_weights(again, TINY) == losses, "same settings, same machine: the same run"
+    assert state_fingerprint(again) == state_fingerprint(model)
 
 
 def test_checkpoint_is_cached_in_the_official_layout_and_reused(cache, monkeypatch):

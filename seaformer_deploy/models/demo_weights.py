@@ -93,14 +93,13 @@ def train_demo_weights(model: torch.nn.Module, training: DemoTraining = DEFAULT_
     images, labels = _training_set(training)
     if training.batch_size > len(images):
         raise UsageError(f"demo training batch of {training.batch_size} exceeds its {len(images)} scenes")
-    losses: list[float] = []
     model.train()
     # Random weights drive some activations and Adam moments into float32 subnormals, which the CPU computes
     # about 15x slower (SeaFormer-T at 64 px: 10 s per step instead of under 1 s); flushing them to zero changes no
     # loss value that matters. The flag is process-wide, so it is reset on the way out.
     torch.set_flush_denormal(True)
     try:
-        _train_steps(model, images, labels, training, losses, progress)
+        losses = _train_steps(model, images, labels, training, progress)
     finally:
         torch.set_flush_denormal(False)
     model.eval()
@@ -108,7 +107,8 @@ def train_demo_weights(model: torch.nn.Module, training: DemoTraining = DEFAULT_
 
 
 def _train_steps(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, training: DemoTraining,
-                 losses: list[float], progress: Progress | None) -> None:
+                 progress: Progress | None) -> list[float]:
+    losses: list[float] = []
     optimizer = torch.optim.AdamW(model.parameters(), lr=training.learning_rate, weight_decay=training.weight_decay)
     # Polynomial decay to zero, the schedule of the official SeaFormer training configs.
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: (1 - step / training.steps) ** 0.9)
@@ -129,6 +129,7 @@ def _train_steps(model: torch.nn.Module, images: torch.Tensor, labels: torch.Ten
             losses.append(float(loss.detach()))
             if progress is not None and (step % 10 == 0 or step + 1 == training.steps):
                 progress(f"training demo weights: step {step + 1}/{training.steps}, loss {losses[-1]:.3f}")
+    return losses
 
 
 def demo_checkpoint(variant: str, training: DemoTraining = DEFAULT_TRAINING, *,
