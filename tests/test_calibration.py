@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from seaformer_deploy.cli.export import main as export_main
 from seaformer_deploy.errors import UsageError
-from seaformer_deploy.export.calibration import load_calibration_images, load_parity_images
+from seaformer_deploy.export.calibration import load_calibration_images, load_parity_images, same_source
 
 
 def _folder(path, count):
@@ -64,3 +64,11 @@ def test_in_sample_parity_is_a_report_warning(tmp_path):
     # Noise images on random weights may pass or fail the agreement gate; the report is written either way.
     report = json.loads(Path(summary["report"]).read_text())
     assert "also used for calibration" in report["parity"]["images"]
+
+
+def test_same_source_sees_through_spelling(tmp_path, monkeypatch):
+    folder = _folder(tmp_path / "images", 1)
+    monkeypatch.chdir(tmp_path)
+    assert same_source("images", folder) and same_source("images/", f"{folder}/../images")
+    assert same_source("demo", "demo") and not same_source("demo", folder)
+    assert not same_source(folder, tmp_path)

@@ -33,6 +33,13 @@ def list_images(directory: str | os.PathLike[str], purpose: str = "calibration")
     return files
 
 
+def same_source(first: str | os.PathLike[str], second: str | os.PathLike[str]) -> bool:
+    """True when two image sources name the same images (``demo``, or one folder however it is spelled)."""
+    if DEMO_SOURCE in (str(first), str(second)):
+        return str(first) == str(second)
+    return Path(first).resolve() == Path(second).resolve()
+
+
 def _check_count(count: int, purpose: str) -> None:
     if count < 1:
         raise UsageError(f"{purpose} count must be at least 1, got {count}")

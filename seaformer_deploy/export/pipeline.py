@@ -181,7 +181,7 @@ def _output_description(task: str, output_mode: str, layout: str, hw: tuple[int,
 def export(options: ExportOptions, output_dir: str | Path, *, progress: Progress | None = None) -> ExportResult:
     """Export one SeaFormer artifact; see the module docstring for the steps and the atomicity guarantee."""
     from seaformer_deploy import build_model, prepare_for_deploy
-    from seaformer_deploy.export.calibration import load_calibration_images, load_parity_images
+    from seaformer_deploy.export.calibration import load_calibration_images, load_parity_images, same_source
     from seaformer_deploy.export.convert import convert_to_onnx, convert_to_tflite
     from seaformer_deploy.export.graph import load_graph, onnxruntime_optimized_graph, op_histogram
     from seaformer_deploy.export.lint import inspect_delegation, lint_graph
@@ -220,7 +220,7 @@ def export(options: ExportOptions, output_dir: str | Path, *, progress: Progress
         if options.calib_data == "demo":
             warnings.append("int8 calibrated on the built-in SYNTHETIC demo images, not on real data")
     parity_source = options.parity_data or options.calib_data or "demo"
-    calibrated_here = parity_source == options.calib_data
+    calibrated_here = bool(calib_images) and same_source(parity_source, options.calib_data)
     parity_images, parity_description, in_sample = load_parity_images(
         parity_source, PARITY_IMAGES, skip=len(calib_images) if calibrated_here else 0)
     if in_sample:
