@@ -13,6 +13,9 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 import seaformer_deploy as sd
 from seaformer_deploy.errors import UsageError
+from seaformer_deploy.models.deploy_attention import rewrite_attention_channels_last
+from seaformer_deploy.models.seaformer import SeaAttention
+from seaformer_deploy.models.variants import variant_config
 
 
 class _OpRecorder(TorchDispatchMode):
@@ -80,7 +83,7 @@ def test_output_modes_and_layouts() -> None:
         upsampled = F.interpolate(ref, size=(128, 192), mode="bilinear", align_corners=False)
         logits = sd.prepare_for_deploy(copy.deepcopy(model), "128x192")(x)
         up = sd.prepare_for_deploy(copy.deepcopy(model), "128x192", output_mode="upsampled")(x)
-        labels = sd.prepare_for_deploy(copy.deepcopy(model), "128x192", output_mode="labels")(x)
+        labels = sd.prepare_for_deploy(copy.deepcopy(model), "128x192", output_mode="labels", labels_method="exact")(x)
         nhwc = sd.prepare_for_deploy(copy.deepcopy(model), "128x192", layout="nhwc")(x.permute(0, 2, 3, 1))
     assert logits.shape == (1, 7, 16, 24) and _rel(logits, ref) <= 1e-5
     assert up.shape == (1, 7, 128, 192) and _rel(up, upsampled) <= 1e-5
@@ -91,7 +94,7 @@ def test_output_modes_and_layouts() -> None:
 
 def test_baked_model_refuses_another_size() -> None:
     deployed = sd.prepare_for_deploy(sd.build_model("T"), 64)
-    with pytest.raises(UsageError, match="baked for length"):
+    with pytest.raises(UsageError, match="baked for"):
         deployed(torch.randn(1, 3, 128, 128))
 
 
@@ -112,3 +115,37 @@ def test_classification_deploys_with_logits_only() -> None:
     assert sd.prepare_for_deploy(copy.deepcopy(model))(torch.randn(1, 3, 224, 224)).shape == (1, 5)
     with pytest.raises(UsageError, match="output mode"):
         sd.prepare_for_deploy(model, output_mode="labels")
+
+
+def test_channels_last_attention_equals_the_reference_form() -> None:
+    model = randomize_weights(sd.build_model("S"), seed=4)
+    x = torch.randn(2, 3, 128, 192, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        rewritten = sd.prepare_for_deploy(copy.deepcopy(model), "128x192")
+        reference = sd.prepare_for_deploy(copy.deepcopy(model), "128x192", attention="reference")
+        assert _rel(rewritten(x), reference(x)) <= 1e-5
+    assert not any(isinstance(m, SeaAttention) for m in rewritten.modules())
+    assert sum(isinstance(m, SeaAttention) for m in reference.modules()) == sum(variant_config("S").depths)
+
+
+def test_channels_last_attention_shares_the_weights() -> None:
+    model = randomize_weights(sd.build_model("T"), seed=6)
+    deployed = sd.prepare_for_deploy(copy.deepcopy(model), 64)
+    reference = sd.prepare_for_deploy(copy.deepcopy(model), 64, attention="reference")
+    # Every parameter keeps its name and value; only the baked embeddings (buffers) change orientation.
+    rewritten = dict(deployed.named_parameters())
+    assert rewritten.keys() == dict(reference.named_parameters()).keys()
+    for name, tensor in reference.named_parameters():
+        assert torch.equal(rewritten[name], tensor), name
+
+
+def test_channels_last_rewrite_needs_baked_embeddings() -> None:
+    with pytest.raises(UsageError, match="bake the positional embeddings"):
+        rewrite_attention_channels_last(sd.build_model("T"))
+
+
+def test_unknown_attention_form_and_labels_method_are_usage_errors() -> None:
+    with pytest.raises(UsageError, match="attention form"):
+        sd.prepare_for_deploy(sd.build_model("T"), 64, attention="nchw")  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="labels method"):
+        sd.prepare_for_deploy(sd.build_model("T"), 64, output_mode="labels", labels_method="bicubic")  # type: ignore[arg-type]

@@ -1,25 +1,33 @@
 """Budgets for layout ops (TRANSPOSE, RESHAPE) in exported graphs.
 
-Every layout op of an exported SeaFormer sits in a squeeze-axial attention block (the head permutes, the
-backbone stays in its native layout), and each block needs the same number whatever the variant, task or input
-size. Measured on this version's exports (T/S/B/L, seg and cls): 12 TRANSPOSE + 18 RESHAPE per block in TFLite,
-6 Transpose + 8 Reshape in ONNX. The budget is that count times the variant's blocks, plus the two boundary
-transposes of a non-default I/O layout, so any change that adds layout shuffling shows up in lint.
+The deploy form computes the squeeze-axial attention channels-last (``models/deploy_attention.py``), so a
+TFLite graph needs no TRANSPOSE for it; what layout ops remain sit in the attention blocks (the RESHAPEs that
+fold heads into the batch and back) and each block needs the same number whatever the variant, task or input
+size. Measured on this version's exports (T/S/B/L, seg and cls): 0 TRANSPOSE + 10 RESHAPE per block in TFLite,
+6 Transpose + 12 Reshape in ONNX (an NCHW graph, where the channels-last squeezes are real transposes of the
+small squeezed tensors). On top of that: the two boundary transposes of a non-default I/O layout, and for
+``labels`` outputs the ops of the label map (in TFLite, the repetition of each label along W is a GATHER
+between two TRANSPOSEs of the int32 map; ONNX transposes the class scores once for the argmax). Any change
+that adds layout shuffling shows up in lint.
 """
 
 from __future__ import annotations
 
 from seaformer_deploy.models.variants import variant_config
 
-PER_BLOCK = {"tflite": {"TRANSPOSE": 12, "RESHAPE": 18}, "onnx": {"TRANSPOSE": 6, "RESHAPE": 8}}
+PER_BLOCK = {"tflite": {"TRANSPOSE": 0, "RESHAPE": 10}, "onnx": {"TRANSPOSE": 6, "RESHAPE": 12}}
+LABEL_MAP_OPS = {"tflite": {"TRANSPOSE": 2, "RESHAPE": 1}, "onnx": {"TRANSPOSE": 1, "RESHAPE": 0}}
 DEFAULT_LAYOUT = {"tflite": "nhwc", "onnx": "nchw"}
 BOUNDARY_TRANSPOSES = 2
 
 
-def layout_op_budget(fmt: str, variant: str, layout: str) -> dict[str, int]:
+def layout_op_budget(fmt: str, variant: str, layout: str, output_mode: str = "logits") -> dict[str, int]:
     """The TRANSPOSE / RESHAPE budget of one export configuration."""
     blocks = sum(variant_config(variant).depths)
     budget = {op: count * blocks for op, count in PER_BLOCK[fmt].items()}
     if layout != DEFAULT_LAYOUT[fmt]:
         budget["TRANSPOSE"] += BOUNDARY_TRANSPOSES
+    if output_mode == "labels":
+        for op, count in LABEL_MAP_OPS[fmt].items():
+            budget[op] += count
     return budget

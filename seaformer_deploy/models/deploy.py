@@ -6,8 +6,11 @@ numerically equivalent to the unmodified eval-mode model:
 - ``fold_batchnorm``: every BatchNorm is folded into the convolution before it;
 - ``bake_positional_embeddings``: the squeeze-axial embeddings are resampled once for a fixed input size, so no
   interpolation of constants is left at run time;
+- ``rewrite_attention_channels_last``: the squeeze-axial attention computed without layout permutes
+  (``deploy_attention.py``), so the NHWC graph of a converter needs no TRANSPOSE for it;
 - ``DeployModel``: fixes input layout and output mode (``logits`` at 1/8, ``upsampled`` bilinear to the input
-  size as mmseg evaluates, or ``labels``, the integer class map at the input size).
+  size as mmseg evaluates, or ``labels``, the integer class map at the input size computed by one of the
+  ``label_maps`` methods).
 """
 
 from __future__ import annotations
@@ -21,13 +24,17 @@ from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from seaformer_deploy.errors import UsageError
+from seaformer_deploy.models.deploy_attention import rewrite_attention_channels_last
+from seaformer_deploy.models.label_maps import DEFAULT_LABELS_METHOD, LabelMap, LabelsMethod, check_labels_method
 from seaformer_deploy.models.layers import Conv2dBN, ConvModule, DropPath
 from seaformer_deploy.models.seaformer import SqueezeAxialPositionalEmbedding
 
 OutputMode = Literal["logits", "upsampled", "labels"]
 Layout = Literal["nchw", "nhwc"]
+AttentionForm = Literal["channels-last", "reference"]
 OUTPUT_MODES: tuple[str, ...] = ("logits", "upsampled", "labels")
 LAYOUTS: tuple[str, ...] = ("nchw", "nhwc")
+ATTENTION_FORMS: tuple[str, ...] = ("channels-last", "reference")
 SIZE_MULTIPLE = {"seg": 64, "cls": 32}
 DEFAULT_SIZE = {"seg": (512, 512), "cls": (224, 224)}
 
@@ -129,6 +136,7 @@ class DeployModel(nn.Module):
         *,
         output_mode: OutputMode = "logits",
         layout: Layout = "nchw",
+        labels_method: LabelsMethod = DEFAULT_LABELS_METHOD,
     ) -> None:
         super().__init__()
         if output_mode not in OUTPUT_MODES:
@@ -143,6 +151,9 @@ class DeployModel(nn.Module):
         self.input_hw = input_hw
         self.output_mode = output_mode
         self.layout = layout
+        self.labels_method = check_labels_method(labels_method)
+        if output_mode == "labels":
+            self.labels = LabelMap(input_hw, labels_method)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.layout == "nhwc":
@@ -150,10 +161,10 @@ class DeployModel(nn.Module):
         out = self.model(x)
         if self.task == "cls":
             return out
-        if self.output_mode != "logits":
-            out = F.interpolate(out, size=self.input_hw, mode="bilinear", align_corners=False)
         if self.output_mode == "labels":
-            return out.argmax(dim=1).to(torch.int32)
+            return self.labels(out)
+        if self.output_mode == "upsampled":
+            out = F.interpolate(out, size=self.input_hw, mode="bilinear", align_corners=False)
         return out.permute(0, 2, 3, 1) if self.layout == "nhwc" else out
 
     def example_input(self, seed: int = 0) -> torch.Tensor:
@@ -169,12 +180,22 @@ def prepare_for_deploy(
     *,
     output_mode: OutputMode = "logits",
     layout: Layout = "nchw",
+    attention: AttentionForm = "channels-last",
+    labels_method: LabelsMethod = DEFAULT_LABELS_METHOD,
 ) -> DeployModel:
-    """Apply every deploy transform to ``model`` (in place) and wrap it for a fixed input size."""
+    """Apply every deploy transform to ``model`` (in place) and wrap it for a fixed input size.
+
+    ``attention="reference"`` keeps the squeeze-axial attention as the official code writes it (for
+    measuring what the channels-last rewrite gains).
+    """
+    if attention not in ATTENTION_FORMS:
+        raise UsageError(f"unknown attention form {attention!r}: choose one of {', '.join(ATTENTION_FORMS)}")
     task = getattr(model, "task", "seg")
     input_hw = parse_input_size(input_size if input_size is not None else DEFAULT_SIZE[task], task)
     model.eval()
     strip_dropout(model)
     fold_batchnorm(model)
     bake_positional_embeddings(model, input_hw)
-    return DeployModel(model, input_hw, output_mode=output_mode, layout=layout).eval()
+    if attention == "channels-last":
+        rewrite_attention_channels_last(model)
+    return DeployModel(model, input_hw, output_mode=output_mode, layout=layout, labels_method=labels_method).eval()
