@@ -31,12 +31,12 @@ import torch
 from seaformer_deploy.errors import CheckFailedError, UsageError
 from seaformer_deploy.export.budgets import DEFAULT_LAYOUT
 from seaformer_deploy.fileio import ensure_writable_dir, write_json_atomic
+from seaformer_deploy.model_facts import ModelFacts, WeightSource
 
 ExportFormat = Literal["onnx", "tflite"]
 Quantization = Literal["fp32", "fp16", "int8", "dynamic"]
 FORMATS: tuple[str, ...] = ("onnx", "tflite")
 QUANTIZATIONS: tuple[str, ...] = ("fp32", "fp16", "int8", "dynamic")
-REPORT_SCHEMA = "seaformer-deploy/export-report@1"
 RANDOM_PARITY_INPUTS = 2
 PARITY_IMAGES = 4
 _TOOLS = ("seaformer-deploy", "torch", "litert-torch", "ai-edge-litert", "ai-edge-quantizer", "onnx",
@@ -142,28 +142,17 @@ def _parity_inputs(deployed: Any, options: ExportOptions, images: list[tuple[str
     return inputs
 
 
-def _model_facts(options: ExportOptions, model: Any, deployed: Any, exported: Any) -> dict[str, Any]:
+def _model_facts(options: ExportOptions, model: Any, deployed: Any, exported: Any) -> ModelFacts:
     from seaformer_deploy.data.preprocess import ADE20K_NORMALIZATION
 
     height, width = deployed.input_hw
-    return {
-        "schema": REPORT_SCHEMA,
-        "variant": model.variant,
-        "task": model.task,
-        "num_classes": model.num_classes,
-        "input_size_hw": [height, width],
-        "layout": deployed.layout,
-        "input": exported.input.to_dict(),
-        "output": exported.output.to_dict(),
-        "output_mode": deployed.output_mode,
-        "quantization": options.quant,
-        "normalization": {
-            **ADE20K_NORMALIZATION.to_dict(),
-            "recipe": "decode as RGB, resize to input_size_hw (bilinear), then (pixel - mean) / std per channel",
-        },
-        "weights": model.weights.source,
-        "weights_state_sha256": model.weights.state_sha256,
-    }
+    return ModelFacts(
+        variant=model.variant, task=model.task, num_classes=model.num_classes, input_size_hw=(height, width),
+        layout=deployed.layout, input=exported.input, output=exported.output, output_mode=deployed.output_mode,
+        quantization=options.quant, mean=ADE20K_NORMALIZATION.mean, std=ADE20K_NORMALIZATION.std,
+        color_order=ADE20K_NORMALIZATION.color_order, weights=WeightSource(model.weights.source),
+        weights_state_sha256=model.weights.state_sha256,
+    )
 
 
 def _output_description(task: str, output_mode: str, layout: str, hw: tuple[int, int], classes: int) -> str:
@@ -293,7 +282,7 @@ def export(options: ExportOptions, output_dir: str | Path, *, progress: Progress
                 f.rule for f in lint_report.findings if f.status == "FAIL")])
         macs = count_macs(model, input_hw)
         report = {
-            **facts,
+            **facts.to_dict(),
             "ok": ok,
             "failures": failures,
             "artifact": {"file": final_model.name if ok else None, "format": options.format,
