@@ -1,4 +1,4 @@
-"""The Android path (seaformer_deploy/bench/adb.py) against a simulated phone.
+"""The Android path (seaformer_deploy/bench/adb) against a simulated phone.
 
 The code under test talks to an ``adb`` executable through subprocess exactly as with a real phone; here
 that executable is tests/sim/fake_adb.py (a simulated Snapdragon 865 phone, see tests/sim/phone.py), and
@@ -31,7 +31,6 @@ from seaformer_deploy.bench import adb as adb_mod
 from seaformer_deploy.bench.adb import (
     AdbDevice,
     CpuInfo,
-    DeviceRunError,
     find_adb,
     find_benchmark_binary,
     parse_thermal,
@@ -40,7 +39,8 @@ from seaformer_deploy.bench.adb import (
     select_big_cores,
     to_celsius,
 )
-from seaformer_deploy.bench.bm_log import parse_benchmark_log, parse_op_profile_csv
+from seaformer_deploy.bench.benchmark_model.parser import parse_benchmark_log, parse_op_profile_csv
+from seaformer_deploy.bench.measures import PartialMeasurementError
 from seaformer_deploy.errors import DeviceError, UsageError
 
 SERIAL = "SIM865A"
@@ -314,18 +314,18 @@ def test_full_run_three_launches_with_outputs_and_profile(
     assert len(ends) == 3  # three separate benchmark_model processes
     reference = _host_reference_output(tiny, data)
     for launch, end in zip(launches, ends, strict=True):
-        assert launch.pinned is True and launch.cpu_mask == "80"
+        assert launch.process.pinned is True and launch.process.cpu_mask == "80"
         assert launch.retries == 0 and not launch.throttled
         assert launch.thermal_before["status"] == 0 and launch.thermal_after["hottest_c"] is not None
-        assert "Unconsumed cmdline flags" not in launch.stdout
-        log = parse_benchmark_log(launch.stdout)
+        assert "Unconsumed cmdline flags" not in launch.process.stdout
+        log = parse_benchmark_log(launch.process.stdout)
         assert log.inference.count == 3 and log.warmup.count == 1
         assert log.inference.avg_us == pytest.approx(end["inference_avg_us"], rel=1e-5)
         assert log.memory.peak_mb > 0  # --report_peak_memory_footprint=true
         # Outputs come from the phone: raw float32 written by --output_filepath, pulled back.
-        outputs = np.fromfile(launch.output_files["outputs"], dtype=np.float32).reshape(reference.shape)
+        outputs = np.fromfile(launch.process.output_files["outputs"], dtype=np.float32).reshape(reference.shape)
         np.testing.assert_allclose(outputs, reference, rtol=1e-4, atol=1e-5)
-        rows = parse_op_profile_csv(launch.output_files["op_profile"].read_text())
+        rows = parse_op_profile_csv(launch.process.output_files["op_profile"].read_text())
         # Under XNNPACK the tool aggregates the delegate's operators by type; reshapes and pads vanish.
         assert all(row.name.startswith("Delegate/") for row in rows)
         kept = [op for op in tiny.op_types if op not in ("RESHAPE", "PAD")]
@@ -369,8 +369,8 @@ def test_push_repeats_when_the_phone_lacks_sha256sum(make_sim, tiny: TinyModel, 
     (launch,) = run_benchmark_launches(
         device, model=tiny.path, binary=fake_binary, repeats=1, op_profiling=True, **FAST
     )
-    assert launch.pinned is False  # no taskset on this phone: the run is kept but labelled unpinned
-    log = parse_benchmark_log(launch.stdout)
+    assert launch.process.pinned is False  # no taskset on this phone: the run is kept but labelled unpinned
+    log = parse_benchmark_log(launch.process.stdout)
     assert log.inference.count == 3
     # Without an output folder the op profile is printed with the rest of the output.
     assert [row.node_type for row in log.op_profile.run_order][:1] == ["Transpose (ND, X32)"]
@@ -399,7 +399,7 @@ def test_cooldown_gate_waits_for_the_phone_to_cool(make_sim, tiny: TinyModel, fa
     launches = run_benchmark_launches(sim.device(), model=tiny.path, binary=fake_binary, repeats=2, **options)
     assert launches[0].thermal_after["hottest_c"] > 45.0  # the first run heated the phone
     assert launches[1].thermal_before["hottest_c"] < 45.0
-    assert launches[1].cooldown_wait_s > launches[0].cooldown_wait_s + 0.3
+    assert launches[1].process.cooldown_wait_s > launches[0].process.cooldown_wait_s + 0.3
 
 
 def test_cooldown_gate_gives_up_after_cooldown_s(make_sim, tiny: TinyModel, fake_binary: Path) -> None:
@@ -408,7 +408,7 @@ def test_cooldown_gate_gives_up_after_cooldown_s(make_sim, tiny: TinyModel, fake
     (launch,) = run_benchmark_launches(
         sim.device(), model=tiny.path, binary=fake_binary, repeats=1, **options
     )
-    assert 0.5 <= launch.cooldown_wait_s < 10.0
+    assert 0.5 <= launch.process.cooldown_wait_s < 10.0
     assert launch.thermal_before["hottest_c"] > 10.0
 
 
@@ -417,13 +417,13 @@ def test_cooldown_gate_gives_up_after_cooldown_s(make_sim, tiny: TinyModel, fake
 
 def test_disconnect_keeps_finished_launches(make_sim, tiny: TinyModel, fake_binary: Path) -> None:
     sim = make_sim(sd865_config(faults={"disconnect_after_launches": 2}))
-    with pytest.raises(DeviceRunError, match=f"device {SERIAL} disconnected") as caught:
+    with pytest.raises(PartialMeasurementError, match=f"device {SERIAL} disconnected") as caught:
         run_benchmark_launches(sim.device(), model=tiny.path, binary=fake_binary, repeats=4, **FAST)
     assert isinstance(caught.value, DeviceError)
-    kept = caught.value.completed_launches
+    kept = caught.value.launches
     assert len(kept) in (1, 2)
     assert [launch.index for launch in kept] == list(range(len(kept)))
-    assert parse_benchmark_log(kept[0].stdout).inference.count == 3
+    assert parse_benchmark_log(kept[0].process.stdout).inference.count == 3
 
 
 def test_not_enough_space(make_sim, tiny: TinyModel, fake_binary: Path) -> None:
@@ -467,10 +467,10 @@ def test_missing_binary_and_bad_inputs_are_usage_errors(
 def test_binary_crash_reports_its_output(make_sim, tiny: TinyModel, fake_binary: Path) -> None:
     sim = make_sim(sd865_config(faults={"crash_on_launches": [1]}))
     with pytest.raises(
-        DeviceRunError, match=r"launch 1/2 \(exit 139, SIGSEGV\).*Segmentation fault"
+        PartialMeasurementError, match=r"launch 1/2 \(exit 139, SIGSEGV\).*Segmentation fault"
     ) as caught:
         run_benchmark_launches(sim.device(), model=tiny.path, binary=fake_binary, repeats=2, **FAST)
-    assert caught.value.completed_launches == []
+    assert caught.value.launches == []
     assert "Loaded model" in str(caught.value)  # the tail of the tool's own output
     assert not sim.work_dir().exists()
 
@@ -479,7 +479,7 @@ def test_binary_without_timing_lines(make_sim, tiny: TinyModel, tmp_path: Path) 
     sim = make_sim()
     silent = tmp_path / "benchmark_model"
     silent.write_text("#!/bin/sh\necho 'not the benchmark tool'\n")
-    with pytest.raises(DeviceRunError, match="no timing lines in its output.*not the benchmark tool"):
+    with pytest.raises(PartialMeasurementError, match="no timing lines in its output.*not the benchmark tool"):
         run_benchmark_launches(sim.device(), model=tiny.path, binary=silent, repeats=1, **FAST)
     assert re.search(r"chmod 755", " ".join(" ".join(e["argv"]) for e in sim.log()))
     assert not sim.work_dir().exists()

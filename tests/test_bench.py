@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from sim.phone import SIM_ROOT_ENV, create_sim, install_fake_benchmark_model, sd865_config, write_adb_launcher
 
-from seaformer_deploy.bench import latency as latency_module
+from seaformer_deploy.bench import measures as measures_module
 from seaformer_deploy.bench.runner import BENCH_SCHEMA
 from seaformer_deploy.cli.bench import main as bench_cli
 from seaformer_deploy.data.datasets import open_dataset
@@ -157,7 +157,7 @@ def test_corrupt_model_and_empty_dataset_exit_2(exported_t64, tmp_path) -> None:
 
 
 def test_unstable_measurement_exits_3_but_keeps_the_report(exported_t64, tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(latency_module, "UNSTABLE_CV", -1.0)
+    monkeypatch.setattr(measures_module, "UNSTABLE_CV", -1.0)
     result = _bench(["--model", str(exported_t64.model_path), *FAST, "--no-profile", "--output-dir", str(tmp_path)])
     assert result.exit_code == 3 and "inconclusive" in result.stderr
     assert _report(tmp_path)["latency"]["summary"]["stable"] is False

@@ -28,10 +28,13 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from seaformer_deploy.bench.benchmark_model.convert import launch_from_log
+from seaformer_deploy.bench.benchmark_model.parser import parse_benchmark_log
+from seaformer_deploy.bench.measures import Launch, PartialMeasurementError, PhoneProcess
 from seaformer_deploy.errors import DeviceError, UsageError
 from seaformer_deploy.fileio import atomic_path, ensure_writable_dir, sha256_file
 
@@ -90,14 +93,6 @@ _THERMAL_SCRIPT = (
 )
 
 
-class DeviceRunError(DeviceError):
-    """A benchmark failed part-way; the launches that finished are kept in ``completed_launches``."""
-
-    def __init__(self, message: str, completed_launches: Sequence[Launch]) -> None:
-        super().__init__(message)
-        self.completed_launches: list[Launch] = list(completed_launches)
-
-
 @dataclass(frozen=True)
 class AttachedDevice:
     """One line of ``adb devices -l``."""
@@ -125,31 +120,6 @@ class ShellResult:
     returncode: int
     stdout: str
     stderr: str
-
-
-@dataclass
-class Launch:
-    """One independent process launch of benchmark_model on the phone.
-
-    ``stdout`` is benchmark_model's own output (runner marker lines removed); ``output_files`` maps
-    ``"outputs"`` (raw output tensors, concatenated in model output order) and ``"op_profile"``
-    (CSV) to the pulled host files when they were asked for. ``thermal_before`` is the cooldown
-    gate's last reading, ``thermal_after`` is read in the same shell right after the process ends;
-    ``duration_s`` is the wall time of that shell command, ``cooldown_wait_s`` the gate's wait, and
-    ``retries`` how many throttled runs of this launch were thrown away.
-    """
-
-    index: int
-    stdout: str
-    thermal_before: dict[str, Any]
-    thermal_after: dict[str, Any]
-    throttled: bool
-    retries: int
-    duration_s: float
-    cooldown_wait_s: float
-    pinned: bool | None
-    cpu_mask: str | None
-    output_files: dict[str, Path] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- finding adb and the phone
@@ -749,7 +719,7 @@ def run_benchmark_launches(
 
     Raises:
         UsageError: a bad argument or a missing local file.
-        DeviceError: the phone cannot be used (ABI, space); DeviceRunError once launches began,
+        DeviceError: the phone cannot be used (ABI, space); PartialMeasurementError once launches began,
             carrying the launches that finished.
     """
     model, binary = Path(model), Path(binary)
@@ -833,15 +803,14 @@ def run_benchmark_launches(
                 throttle=(throttle_backoff_s, max_throttle_retries),
                 timeout_s=launch_timeout_s,
             )
-            if host_dir:
-                launch.output_files = _pull_launch_files(
-                    device, host_dir / f"launch_{index:02d}", remote_outputs, remote_profile
-                )
+            if host_dir and launch.process is not None:
+                pulled = _pull_launch_files(device, host_dir / f"launch_{index:02d}", remote_outputs, remote_profile)
+                launch.process = replace(launch.process, output_files=pulled)
             launches.append(launch)
             if on_launch:
                 on_launch(launch)
     except DeviceError as exc:
-        raise DeviceRunError(f"{exc} ({len(launches)} of {repeats} launches finished)", launches) from exc
+        raise PartialMeasurementError(f"{exc} ({len(launches)} of {repeats} launches finished)", launches) from exc
     finally:
         if not keep:
             try:
@@ -910,17 +879,15 @@ def _run_launch(
             )
             time.sleep(backoff_s)
             continue
-        return Launch(
-            index=index,
-            stdout=body,
+        return launch_from_log(
+            index,
+            parse_benchmark_log(body, source=f"launch {index} on the phone"),
             thermal_before=before,
             thermal_after=after,
             throttled=throttled,
             retries=retries,
             duration_s=duration,
-            cooldown_wait_s=waited,
-            pinned=pinned,
-            cpu_mask=mask,
+            process=PhoneProcess(stdout=body, cooldown_wait_s=waited, pinned=pinned, cpu_mask=mask),
         )
 
 

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
-from seaformer_deploy.bench.op_profile import OpProfile
+from seaformer_deploy.bench.measures import OpProfile
 
 UNATTRIBUTED = "unattributed"
 GAP = "gap"

@@ -54,7 +54,7 @@ from typing import Literal
 
 import numpy as np
 
-from seaformer_deploy.bench.op_profile import OpEvent, OpProfile, check_run_args
+from seaformer_deploy.bench.measures import OpEvent, OpProfile, check_run_args
 from seaformer_deploy.errors import SeaformerError, UsageError
 
 VERIFIED_LITERT_VERSION = "2.3.0"

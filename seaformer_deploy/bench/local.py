@@ -12,9 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from seaformer_deploy.bench.bm_log import RunStats
-from seaformer_deploy.bench.latency import Launch
-from seaformer_deploy.bench.op_profile import OpProfile
+from seaformer_deploy.bench.measures import Launch, OpProfile, RunStats
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.runtime import load_exported
 

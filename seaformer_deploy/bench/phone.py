@@ -10,25 +10,10 @@ from typing import Any
 import numpy as np
 
 from seaformer_deploy.bench import adb
-from seaformer_deploy.bench.bm_log import parse_benchmark_log, parse_op_profile_csv
-from seaformer_deploy.bench.device_log import launch_from_log, profile_from_log
-from seaformer_deploy.bench.latency import Launch
-from seaformer_deploy.bench.op_profile import OpProfile
+from seaformer_deploy.bench.benchmark_model.convert import profile_from_log
+from seaformer_deploy.bench.benchmark_model.parser import parse_benchmark_log, parse_op_profile_csv
+from seaformer_deploy.bench.measures import Launch, OpProfile
 from seaformer_deploy.errors import DeviceError, UsageError
-
-
-class PartialMeasurementError(DeviceError):
-    """The phone failed after some launches finished; ``launches`` holds those, already parsed."""
-
-    def __init__(self, message: str, launches: list[Launch]) -> None:
-        super().__init__(message)
-        self.launches = launches
-
-
-def _to_launch(index: int, launch: adb.Launch) -> Launch:
-    log = parse_benchmark_log(launch.stdout, source=f"launch {index} on the phone")
-    return launch_from_log(index, log, thermal_before=launch.thermal_before, thermal_after=launch.thermal_after,
-                           throttled=launch.throttled, retries=launch.retries, duration_s=launch.duration_s)
 
 
 class PhoneDevice:
@@ -55,7 +40,7 @@ class PhoneDevice:
         device.check_abi(binary)
         return cls(device, binary, options)
 
-    def _run(self, model_path: Path, **overrides: Any) -> list[adb.Launch]:
+    def _run(self, model_path: Path, **overrides: Any) -> list[Launch]:
         settings = {
             "threads": self.options.threads, "delegate": self.options.delegate, "warmup": self.options.warmup,
             "runs": self.options.runs, "repeats": self.options.repeats, "cpu_mask": self.options.cpu_mask,
@@ -75,26 +60,20 @@ class PhoneDevice:
     def measure(self, model_path: Path, sample: np.ndarray, *, warmup: int, runs: int, repeats: int,
                 progress: Any = None) -> list[Launch]:
         """``repeats`` independent benchmark_model launches with thermal gating and throttle retries."""
-        done: list[Launch] = []
-
-        def finished(launch: adb.Launch) -> None:
-            done.append(_to_launch(len(done), launch))
+        def finished(launch: Launch) -> None:
             if progress is not None:
-                progress(len(done), repeats)
+                progress(launch.index + 1, repeats)
 
-        try:
-            self._run(model_path, warmup=warmup, runs=runs, repeats=repeats, on_launch=finished)
-        except adb.DeviceRunError as exc:
-            raise PartialMeasurementError(str(exc), done) from None
-        return done
+        return self._run(model_path, warmup=warmup, runs=runs, repeats=repeats, on_launch=finished)
 
     def _profile_launch(self, model_path: Path, delegate: str, *, runs: int, warmup: int) -> OpProfile | None:
         """One launch with --enable_op_profiling; the CSV comes back from the phone."""
         with tempfile.TemporaryDirectory() as folder:
             (launch,) = self._run(model_path, delegate=delegate, warmup=warmup, runs=runs, repeats=1,
                                   op_profiling=True, output_dir_on_host=folder)
-            log = parse_benchmark_log(launch.stdout, source="profiling launch on the phone")
-            csv_path = launch.output_files.get("op_profile")
+            assert launch.process is not None
+            log = parse_benchmark_log(launch.process.stdout, source="profiling launch on the phone")
+            csv_path = launch.process.output_files.get("op_profile")
             rows = parse_op_profile_csv(Path(csv_path).read_text()) if csv_path else None
         kernel_mode = delegate if delegate != "cpu" else "builtin"
         return profile_from_log(log, kernel_mode=kernel_mode, csv_rows=rows, model_path=model_path)
@@ -126,7 +105,8 @@ class PhoneDevice:
                 raw_input.write_bytes(np.ascontiguousarray(batch, dtype=spec_in.dtype).tobytes())
                 (launch,) = self._run(model_path, warmup=0, runs=1, repeats=1, cooldown_s=0.0,
                                       input_files={spec_in.name: raw_input}, output_dir_on_host=folder)
-                data = Path(launch.output_files["outputs"]).read_bytes()
+                assert launch.process is not None
+                data = Path(launch.process.output_files["outputs"]).read_bytes()
             expected = int(np.prod(spec_out.shape)) * np.dtype(spec_out.dtype).itemsize
             if len(data) < expected:
                 raise DeviceError(f"the phone returned {len(data)} output bytes, expected at least {expected}")

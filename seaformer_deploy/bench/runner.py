@@ -18,9 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from seaformer_deploy.bench.latency import UNSTABLE_CV, Launch, summarize
+from seaformer_deploy.bench.measures import UNSTABLE_CV, Launch, PartialMeasurementError, summarize
 from seaformer_deploy.bench.model_info import ModelInfo, load_model_info
-from seaformer_deploy.bench.phone import PartialMeasurementError
 from seaformer_deploy.errors import DeviceError, UsageError
 from seaformer_deploy.fileio import ensure_writable_dir, write_json_atomic
 

@@ -165,7 +165,7 @@ def suite(suite_path: Path, device: str, adb_path: str | None, benchmark_binary:
 def import_log(log: Path, model_path: Path, op_profile_csv: Path | None, device_name: str, output_dir: Path,
                as_json: bool, debug: bool) -> None:
     """Turn an existing benchmark_model LOG into a bench report."""
-    from seaformer_deploy.bench.importer import import_benchmark_log
+    from seaformer_deploy.bench.benchmark_model.import_log import import_benchmark_log
 
     result = import_benchmark_log(log, model_path, output_dir, op_profile_csv=op_profile_csv,
                                   device_name=device_name)
