@@ -6,7 +6,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from seaformer_deploy.models.factory import RandomWeightsWarning
+from seaformer_deploy.weights.random_init import RandomWeightsWarning
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
