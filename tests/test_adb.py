@@ -1,4 +1,4 @@
-"""The Android path (seaformer_deploy/bench/adb) against a simulated phone.
+"""The Android path (seaformer_deploy/bench/adb/) against a simulated phone.
 
 The code under test talks to an ``adb`` executable through subprocess exactly as with a real phone; here
 that executable is tests/sim/fake_adb.py (a simulated Snapdragon 865 phone, see tests/sim/phone.py), and
@@ -27,26 +27,20 @@ from sim.phone import (
 )
 from torch import nn
 
-from seaformer_deploy.bench import adb as adb_mod
-from seaformer_deploy.bench.adb import (
-    AdbDevice,
-    CpuInfo,
-    find_adb,
-    find_benchmark_binary,
-    parse_thermal,
-    resolve_device,
-    run_benchmark_launches,
-    select_big_cores,
-    to_celsius,
-)
+from seaformer_deploy.bench.adb import launches as launches_mod
+from seaformer_deploy.bench.adb.client import DEVICE_WORK_DIR, AdbDevice, find_adb, list_devices, resolve_serial
+from seaformer_deploy.bench.adb.cpus import CpuInfo, select_big_cores
+from seaformer_deploy.bench.adb.launches import find_benchmark_binary, run_benchmark_launches
+from seaformer_deploy.bench.adb.thermal import parse_thermal, to_celsius
 from seaformer_deploy.bench.benchmark_model.parser import parse_benchmark_log, parse_op_profile_csv
+from seaformer_deploy.bench.devices.spec import Delegate
 from seaformer_deploy.bench.measures import PartialMeasurementError
 from seaformer_deploy.errors import DeviceError, UsageError
 
 SERIAL = "SIM865A"
 FAST = {
     "threads": 1,
-    "delegate": "xnnpack",
+    "delegate": Delegate.XNNPACK,
     "warmup": 1,
     "runs": 3,
     "cooldown_s": 0.0,
@@ -171,27 +165,25 @@ def test_find_adb_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         find_adb()
 
 
-def test_resolve_device_states(make_sim) -> None:
+def test_resolve_serial_states(make_sim) -> None:
     sim = make_sim(
         sd865_config("PHONE_OK"),
         sd865_config("PHONE_AUTH", state="unauthorized", usb="1-2"),
         sd865_config("PHONE_OFF", state="offline", usb="1-3"),
     )
-    devices = {d.serial: d for d in adb_mod.list_devices(sim.adb)}
+    devices = {d.serial: d for d in list_devices(sim.adb)}
     assert devices["PHONE_OK"].state == "device" and devices["PHONE_OK"].details["model"] == "SM_G981B"
     assert devices["PHONE_AUTH"].state == "unauthorized" and devices["PHONE_OFF"].state == "offline"
 
-    assert resolve_device("adb:PHONE_OK", sim.adb) == "PHONE_OK"
+    assert resolve_serial("PHONE_OK", sim.adb) == "PHONE_OK"
     with pytest.raises(DeviceError, match="several devices attached .*PHONE_AUTH \\(unauthorized\\)"):
-        resolve_device("adb", sim.adb)
+        resolve_serial(None, sim.adb)
     with pytest.raises(DeviceError, match="PHONE_AUTH is unauthorized: unlock it and accept"):
-        resolve_device("adb:PHONE_AUTH", sim.adb)
+        resolve_serial("PHONE_AUTH", sim.adb)
     with pytest.raises(DeviceError, match="PHONE_OFF is offline: replug"):
-        resolve_device("adb:PHONE_OFF", sim.adb)
+        resolve_serial("PHONE_OFF", sim.adb)
     with pytest.raises(DeviceError, match="device NOPE not found by adb \\(attached: PHONE_OK \\(device\\)"):
-        resolve_device("adb:NOPE", sim.adb)
-    with pytest.raises(UsageError, match="not 'adb' or 'adb:SERIAL'"):
-        resolve_device("usb:PHONE_OK", sim.adb)
+        resolve_serial("NOPE", sim.adb)
     # The unauthorized phone refuses commands with adb's own message, which maps to the same advice.
     with pytest.raises(DeviceError, match="unauthorized"):
         sim.device("PHONE_AUTH").ensure_online()
@@ -199,10 +191,10 @@ def test_resolve_device_states(make_sim) -> None:
 
 def test_resolve_single_and_no_device(make_sim) -> None:
     sim = make_sim(sd865_config())
-    assert resolve_device("adb", sim.adb) == SERIAL
+    assert resolve_serial(None, sim.adb) == SERIAL
     create_sim(sim.root)  # unplug everything
     with pytest.raises(DeviceError, match="no Android device attached"):
-        resolve_device("adb", sim.adb)
+        resolve_serial(None, sim.adb)
 
 
 def test_non_arm64_device_is_refused(make_sim, tiny: TinyModel, fake_binary: Path, tmp_path: Path) -> None:
@@ -349,8 +341,8 @@ def test_push_is_skipped_when_the_phone_has_the_same_file(
     # What a second run would push: only the file whose content changed.
     changed = tmp_path / "benchmark_model"
     changed.write_bytes(fake_binary.read_bytes() + b"\n# changed\n")
-    work = adb_mod.DEVICE_WORK_DIR
-    again = [(adb_mod.RUNNER_SCRIPT, f"{work}/run_benchmark.sh"), (tiny.path, f"{work}/tiny.tflite")]
+    work = DEVICE_WORK_DIR
+    again = [(launches_mod.RUNNER_SCRIPT, f"{work}/run_benchmark.sh"), (tiny.path, f"{work}/tiny.tflite")]
     assert device.push_files([*again, (changed, f"{work}/benchmark_model")]) == [False, False, True]
     assert sim.pushed() == [*first, f"{work}/benchmark_model"]
     assert sim.work_dir().is_dir()
@@ -457,10 +449,10 @@ def test_missing_binary_and_bad_inputs_are_usage_errors(
             sim.device(), model=tiny.path, binary=tiny.path, repeats=1, input_files={"nope": short}, **FAST
         )
     assert sim.log() == []  # rejected before talking to the phone
-    monkeypatch.delenv(adb_mod.BENCHMARK_BINARY_ENV, raising=False)
+    monkeypatch.delenv(launches_mod.BENCHMARK_BINARY_ENV, raising=False)
     with pytest.raises(UsageError, match="no benchmark_model binary"):
         find_benchmark_binary()
-    monkeypatch.setenv(adb_mod.BENCHMARK_BINARY_ENV, str(tiny.path))
+    monkeypatch.setenv(launches_mod.BENCHMARK_BINARY_ENV, str(tiny.path))
     assert find_benchmark_binary() == tiny.path
 
 

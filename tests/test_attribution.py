@@ -12,7 +12,7 @@ from torch import nn
 
 from seaformer_deploy import RandomWeightsWarning, build_model, prepare_for_deploy
 from seaformer_deploy.bench.attribution import GAP, POSTPROCESS, UNATTRIBUTED, attribute, module_of
-from seaformer_deploy.bench.litert_profiler import profile_tflite
+from seaformer_deploy.bench.litert.profiler import profile_tflite
 from seaformer_deploy.bench.measures import OpEvent, OpProfile
 from seaformer_deploy.bench.ort_profiler import profile_onnx
 

@@ -283,3 +283,12 @@ class OpProfile:
             payload["events"] = [asdict(event) for event in self.events]
             payload["node_names"] = {str(index): name for index, name in self.node_names.items()}
         return payload
+
+
+@dataclass(frozen=True)
+class DeviceProfile:
+    """A device's per-op profile: ``modules`` is the one attribution maps to modules; ``delegate_ops`` the
+    delegate's own rows kept beside it when they cannot be attributed (XNNPACK on a phone), else None."""
+
+    modules: OpProfile | None
+    delegate_ops: OpProfile | None = None

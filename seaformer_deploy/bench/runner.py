@@ -8,6 +8,7 @@ report (schema in docs/bench-report.md) written atomically under the output dire
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import platform
 import sys
 import time
@@ -18,8 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from seaformer_deploy.bench.devices.device import open_device
+from seaformer_deploy.bench.devices.spec import DeviceKind
 from seaformer_deploy.bench.measures import UNSTABLE_CV, Launch, PartialMeasurementError, summarize
 from seaformer_deploy.bench.model_info import ModelInfo, load_model_info
+from seaformer_deploy.bench.options import BenchOptions
 from seaformer_deploy.errors import DeviceError, UsageError
 from seaformer_deploy.fileio import ensure_writable_dir, write_json_atomic
 
@@ -27,27 +31,6 @@ BENCH_SCHEMA = "seaformer-deploy/bench-report@1"
 PROFILE_MIN_RUNS = 5
 
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class BenchOptions:
-    """How to measure (the device-independent part of a bench suite entry)."""
-
-    device: str = "local"
-    threads: int = 1
-    delegate: str = "xnnpack"
-    warmup: int = 5
-    runs: int = 30
-    repeats: int = 3
-    profile: bool = True
-    dataset: str | None = None
-    limit: int | None = None
-    reference: bool = False
-    checkpoint: str | None = None
-    adb: str | None = None
-    benchmark_binary: str | None = None
-    cpu_mask: str | None = None
-    cooldown_s: float = 30.0
 
 
 @dataclass
@@ -100,25 +83,6 @@ def reference_predictor(info: ModelInfo, checkpoint: str | None = None) -> Calla
     return predict
 
 
-def open_device(spec: str, options: BenchOptions) -> Any:
-    """``local``, ``adb`` (the only attached phone) or ``adb:SERIAL``."""
-    from seaformer_deploy.bench.local import LocalDevice
-
-    if spec == "local":
-        if options.delegate not in ("xnnpack", "cpu"):
-            raise UsageError(f"delegate {options.delegate!r} is not available on the local device (xnnpack, cpu)")
-        return LocalDevice(options.threads)
-    if spec == "adb" or spec.startswith("adb:"):
-        from seaformer_deploy.bench.phone import PhoneDevice
-
-        return PhoneDevice.open(spec, options)
-    raise UsageError(f"unknown device {spec!r}: use local, adb or adb:SERIAL")
-
-
-def _device_slug(spec: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in spec)
-
-
 def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, *,
               progress: Progress | None = None) -> BenchResult:
     """Benchmark ``model`` as ``options`` say and write the bench report; see the module docstring."""
@@ -129,7 +93,7 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
     started = time.perf_counter()
     info = load_model_info(model)
     output_dir = ensure_writable_dir(output_dir)
-    report_path = output_dir / f"{info.path.name}.{_device_slug(options.device)}.bench.json"
+    report_path = output_dir / f"{info.path.name}.{options.device.slug}.bench.json"
     tick = progress or (lambda _what, _done, _total: None)
     dataset = None
     if options.dataset is not None:
@@ -139,16 +103,16 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
     elif options.reference:
         raise UsageError("--reference compares predictions on a dataset: pass --dataset too")
 
-    if options.device != "local" and info.format != "tflite":
+    if options.device.kind is DeviceKind.ADB and info.format != "tflite":
         raise UsageError(f"{info.path.name}: phones run .tflite models through benchmark_model")
     device = open_device(options.device, options)
     warnings = list(info.warnings)
-    protocol = {"threads": options.threads, "delegate": options.delegate, "warmup": options.warmup,
+    protocol = {"threads": options.threads, "delegate": options.delegate.value, "warmup": options.warmup,
                 "runs": options.runs, "repeats": options.repeats, "unstable_cv": UNSTABLE_CV,
                 "statistic": "median of per-launch medians (means when a launch reports no median)"}
 
     def write(launches: list[Launch], device_info: dict[str, Any], **sections: Any) -> dict[str, Any]:
-        return write_bench_report(report_path, info, device={"spec": options.device, **device_info},
+        return write_bench_report(report_path, info, device={"spec": str(options.device), **device_info},
                                   protocol=protocol, launches=launches, warnings=warnings, started=started,
                                   **sections)
 
@@ -159,16 +123,17 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
                                       repeats=options.repeats, progress=lambda d, t: tick("latency", d, t))
         except PartialMeasurementError as exc:
             # Keep what the phone finished: a complete report of the finished launches, marked incomplete.
-            write(exc.launches, {"kind": device.kind, "name": device.name}, incomplete=str(exc))
+            write(exc.launches, {"kind": device.kind.value, "name": device.name}, incomplete=str(exc))
             raise DeviceError(f"{exc} ({len(exc.launches)} finished launch(es) kept in {report_path})") from None
         profile_section = None
         if options.profile:
             tick("per-op profile", 0, 1)
-            op_profile, delegate_profile = device.profile(
-                info.path, sample, runs=max(options.runs // 3, PROFILE_MIN_RUNS), warmup=options.warmup)
-            if op_profile is not None:
-                profile_section = {**op_profile.to_dict(), "modules": attribute(op_profile).to_dict(),
-                                   "delegate_ops": None if delegate_profile is None else delegate_profile.to_dict()}
+            profiled = device.profile(info.path, sample, runs=max(options.runs // 3, PROFILE_MIN_RUNS),
+                                      warmup=options.warmup)
+            if profiled.modules is not None:
+                delegate_ops = profiled.delegate_ops
+                profile_section = {**profiled.modules.to_dict(), "modules": attribute(profiled.modules).to_dict(),
+                                   "delegate_ops": None if delegate_ops is None else delegate_ops.to_dict()}
             else:
                 warnings.append("the device returned no per-op profile")
             tick("per-op profile", 1, 1)
@@ -177,12 +142,12 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
             from seaformer_deploy.bench.accuracy import evaluate
 
             reference = reference_predictor(info, options.checkpoint) if options.reference else None
-            accuracy = evaluate(device.predictor(info.path), dataset, info.facts, reference=reference,
+            accuracy = evaluate(functools.partial(device.predict, info.path), dataset, info.facts, reference=reference,
                                 progress=lambda d, t: tick("accuracy", d, t))
             accuracy["evaluated_on"] = device.name
         fingerprint = device.fingerprint()
     finally:
-        getattr(device, "close", lambda: None)()
+        device.close()
     report = write(launches, fingerprint, profile=profile_section, accuracy=accuracy)
     return BenchResult(report, report_path, bool(report["latency"]["summary"]["stable"]), report["warnings"])
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from seaformer_deploy.bench.runner import BenchOptions, BenchResult, benchmark
+from seaformer_deploy.bench.options import BenchOptions
+from seaformer_deploy.bench.runner import BenchResult, benchmark
 from seaformer_deploy.errors import UsageError
 
 _ENTRY_KEYS = {f.name for f in fields(BenchOptions)} - {"device", "adb", "benchmark_binary", "cpu_mask"}
@@ -54,7 +55,7 @@ def run_suite(path: str | Path, base: BenchOptions, output_dir: str | Path, *,
 
     suite = load_suite(path)
     models_dir = Path(suite.get("models_dir", "build/export"))
-    device_kind = "local" if base.device == "local" else "adb"
+    device_kind = base.device.kind.value
     say = announce or (lambda _message: None)
     outcomes = []
     for entry in suite["entries"]:

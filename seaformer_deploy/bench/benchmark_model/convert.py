@@ -53,7 +53,7 @@ def profile_from_log(log: BenchmarkLog, *, kernel_mode: str, csv_rows: list[Node
         return None
     node_names = None
     if model_path is not None:
-        from seaformer_deploy.bench.litert_profiler import tflite_node_names
+        from seaformer_deploy.bench.litert.nodes import tflite_node_names
 
         node_names = tflite_node_names(model_path)
     return profile_from_rows(rows, log.inference.avg_us, kernel_mode=kernel_mode, node_names=node_names)

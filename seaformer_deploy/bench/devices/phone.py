@@ -1,4 +1,4 @@
-"""The ``adb`` device: a phone driven over adb with TFLite's benchmark_model (see ``adb.py`` and
+"""The ``adb`` device: a phone driven over adb with TFLite's benchmark_model (see ``bench/adb/`` and
 ``android_runner/``). Latency, the op profile and the outputs used for accuracy all come from the phone."""
 
 from __future__ import annotations
@@ -9,33 +9,37 @@ from typing import Any
 
 import numpy as np
 
-from seaformer_deploy.bench import adb
+from seaformer_deploy.bench.adb.client import AdbDevice, find_adb, resolve_serial
+from seaformer_deploy.bench.adb.launches import find_benchmark_binary, run_benchmark_launches
 from seaformer_deploy.bench.benchmark_model.convert import profile_from_log
 from seaformer_deploy.bench.benchmark_model.parser import parse_benchmark_log, parse_op_profile_csv
-from seaformer_deploy.bench.measures import Launch, OpProfile
-from seaformer_deploy.errors import DeviceError, UsageError
+from seaformer_deploy.bench.devices.device import LaunchProgress
+from seaformer_deploy.bench.devices.spec import Delegate, DeviceKind, DeviceSpec
+from seaformer_deploy.bench.measures import DeviceProfile, Launch, OpProfile
+from seaformer_deploy.bench.options import BenchOptions
+from seaformer_deploy.errors import DeviceError
+from seaformer_deploy.runtime import TensorSpec
 
 
 class PhoneDevice:
     """An Android phone over adb, measured with benchmark_model pinned to its big cores."""
 
-    kind = "adb"
+    kind = DeviceKind.ADB
 
-    def __init__(self, device: adb.AdbDevice, binary: Path, options: Any) -> None:
+    def __init__(self, device: AdbDevice, binary: Path, options: BenchOptions) -> None:
         self.device = device
         self.binary = binary
         self.options = options
         self.name = f"adb:{device.serial}"
         self.cleanup_failed = False
+        self._tensor_specs: dict[Path, tuple[TensorSpec, TensorSpec]] = {}
 
     @classmethod
-    def open(cls, spec: str, options: Any) -> PhoneDevice:
+    def open(cls, spec: DeviceSpec, options: BenchOptions) -> PhoneDevice:
         """Find adb and the phone, check it is usable and that the benchmark binary suits its ABI."""
-        if options.delegate not in adb.DELEGATE_FLAGS:
-            raise UsageError(f"delegate {options.delegate!r} is not one of {', '.join(adb.DELEGATE_FLAGS)}")
-        adb_path = adb.find_adb(options.adb)
-        binary = adb.find_benchmark_binary(options.benchmark_binary)
-        device = adb.AdbDevice(adb.resolve_device(spec, adb_path), adb_path)
+        adb_path = find_adb(options.adb)
+        binary = find_benchmark_binary(options.benchmark_binary)
+        device = AdbDevice(resolve_serial(spec.serial, adb_path), adb_path)
         device.ensure_online()
         device.check_abi(binary)
         return cls(device, binary, options)
@@ -47,18 +51,18 @@ class PhoneDevice:
             "cooldown_s": self.options.cooldown_s, "keep": True,
         }
         settings.update(overrides)
-        return adb.run_benchmark_launches(self.device, model=model_path, binary=self.binary, **settings)
+        return run_benchmark_launches(self.device, model=model_path, binary=self.binary, **settings)
 
     def fingerprint(self) -> dict[str, Any]:
         details = self.device.fingerprint()
         props = details.get("props", {})
-        return {"kind": self.kind, "model": props.get("ro.product.model"), "soc": props.get("ro.soc.model"),
+        return {"kind": self.kind.value, "model": props.get("ro.product.model"), "soc": props.get("ro.soc.model"),
                 **details, "thermal_at_end": self.device.thermal(),
                 "cpu_mask": self.options.cpu_mask or self.device.big_core_mask(self.options.threads),
                 "benchmark_binary": str(self.binary), "adb": self.device.adb_path}
 
     def measure(self, model_path: Path, sample: np.ndarray, *, warmup: int, runs: int, repeats: int,
-                progress: Any = None) -> list[Launch]:
+                progress: LaunchProgress | None = None) -> list[Launch]:
         """``repeats`` independent benchmark_model launches with thermal gating and throttle retries."""
         def finished(launch: Launch) -> None:
             if progress is not None:
@@ -66,7 +70,7 @@ class PhoneDevice:
 
         return self._run(model_path, warmup=warmup, runs=runs, repeats=repeats, on_launch=finished)
 
-    def _profile_launch(self, model_path: Path, delegate: str, *, runs: int, warmup: int) -> OpProfile | None:
+    def _profile_launch(self, model_path: Path, delegate: Delegate, *, runs: int, warmup: int) -> OpProfile | None:
         """One launch with --enable_op_profiling; the CSV comes back from the phone."""
         with tempfile.TemporaryDirectory() as folder:
             (launch,) = self._run(model_path, delegate=delegate, warmup=warmup, runs=runs, repeats=1,
@@ -75,44 +79,41 @@ class PhoneDevice:
             log = parse_benchmark_log(launch.process.stdout, source="profiling launch on the phone")
             csv_path = launch.process.output_files.get("op_profile")
             rows = parse_op_profile_csv(Path(csv_path).read_text()) if csv_path else None
-        kernel_mode = delegate if delegate != "cpu" else "builtin"
+        kernel_mode = delegate.value if delegate is not Delegate.CPU else "builtin"
         return profile_from_log(log, kernel_mode=kernel_mode, csv_rows=rows, model_path=model_path)
 
-    def profile(self, model_path: Path, sample: np.ndarray, *, runs: int,
-                warmup: int) -> tuple[OpProfile | None, OpProfile | None]:
-        """(profile to attribute to modules, the delegate's own op-type profile or None).
+    def profile(self, model_path: Path, sample: np.ndarray, *, runs: int, warmup: int) -> DeviceProfile:
+        """The profile to attribute to modules and, beside it, the delegate's own op-type rows.
 
         benchmark_model aggregates XNNPACK's rows by operator type, so no row can be traced to a module; the
         module table then comes from a second launch on the builtin kernels (labelled ``builtin``: slower than
         XNNPACK, read its shares rather than its absolute times), and the XNNPACK rows are kept beside it.
         """
         shipped = self._profile_launch(model_path, self.options.delegate, runs=runs, warmup=warmup)
-        if self.options.delegate != "xnnpack":
-            return shipped, None
-        return self._profile_launch(model_path, "cpu", runs=runs, warmup=warmup), shipped
+        if self.options.delegate is not Delegate.XNNPACK:
+            return DeviceProfile(shipped)
+        return DeviceProfile(self._profile_launch(model_path, Delegate.CPU, runs=runs, warmup=warmup), shipped)
 
-    def predictor(self, model_path: Path) -> Any:
-        """A callable running one input on the phone (benchmark_model --input_layer_value_files /
-        --output_filepath) and returning the phone's output tensor."""
-        from seaformer_deploy.runtime import load_exported
+    def predict(self, model_path: Path, batch: np.ndarray) -> np.ndarray:
+        """One input run on the phone (benchmark_model --input_layer_value_files / --output_filepath); returns
+        the output tensor the phone computed."""
+        if model_path not in self._tensor_specs:
+            from seaformer_deploy.runtime import load_exported
 
-        host_model = load_exported(model_path)
-        spec_in, spec_out = host_model.input, host_model.output
-
-        def predict(batch: np.ndarray) -> np.ndarray:
-            with tempfile.TemporaryDirectory() as folder:
-                raw_input = Path(folder) / "input.raw"
-                raw_input.write_bytes(np.ascontiguousarray(batch, dtype=spec_in.dtype).tobytes())
-                (launch,) = self._run(model_path, warmup=0, runs=1, repeats=1, cooldown_s=0.0,
-                                      input_files={spec_in.name: raw_input}, output_dir_on_host=folder)
-                assert launch.process is not None
-                data = Path(launch.process.output_files["outputs"]).read_bytes()
-            expected = int(np.prod(spec_out.shape)) * np.dtype(spec_out.dtype).itemsize
-            if len(data) < expected:
-                raise DeviceError(f"the phone returned {len(data)} output bytes, expected at least {expected}")
-            return np.frombuffer(data[:expected], dtype=spec_out.dtype).reshape(spec_out.shape).copy()
-
-        return predict
+            host_model = load_exported(model_path)
+            self._tensor_specs[model_path] = (host_model.input, host_model.output)
+        spec_in, spec_out = self._tensor_specs[model_path]
+        with tempfile.TemporaryDirectory() as folder:
+            raw_input = Path(folder) / "input.raw"
+            raw_input.write_bytes(np.ascontiguousarray(batch, dtype=spec_in.dtype).tobytes())
+            (launch,) = self._run(model_path, warmup=0, runs=1, repeats=1, cooldown_s=0.0,
+                                  input_files={spec_in.name: raw_input}, output_dir_on_host=folder)
+            assert launch.process is not None
+            data = Path(launch.process.output_files["outputs"]).read_bytes()
+        expected = int(np.prod(spec_out.shape)) * np.dtype(spec_out.dtype).itemsize
+        if len(data) < expected:
+            raise DeviceError(f"the phone returned {len(data)} output bytes, expected at least {expected}")
+        return np.frombuffer(data[:expected], dtype=spec_out.dtype).reshape(spec_out.shape).copy()
 
     def close(self) -> None:
         """Remove our files from the phone; a phone that is already gone cannot be cleaned and is not an error
