@@ -156,11 +156,43 @@ class PartialMeasurementError(DeviceError):
         self.launches: list[Launch] = list(launches)
 
 
-def summarize(launches: list[Launch]) -> dict[str, Any]:
-    """Median of launch centres, spread across launches and the stability verdict, in milliseconds."""
+@dataclass(frozen=True)
+class LatencySummary:
+    """The latency verdict over all launches, in milliseconds: median of launch centres, spread, stability.
+
+    With no timed launch only ``launches``, ``median_ms``, ``stable`` and ``reasons`` are meaningful (and
+    reported).
+    """
+
+    launches: int
+    median_ms: float | None
+    stable: bool
+    reasons: list[str]
+    mean_ms: float | None = None
+    min_ms: float | None = None
+    max_ms: float | None = None
+    p90_ms: float | None = None
+    cv_between_launches: float | None = None
+    runs_per_launch: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.launches == 0:
+            return {"launches": 0, "median_ms": None, "stable": self.stable, "reasons": list(self.reasons)}
+        return {"launches": self.launches, "median_ms": self.median_ms, "mean_ms": self.mean_ms,
+                "min_ms": self.min_ms, "max_ms": self.max_ms, "p90_ms": self.p90_ms,
+                "cv_between_launches": self.cv_between_launches, "runs_per_launch": list(self.runs_per_launch),
+                "stable": self.stable, "reasons": list(self.reasons)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LatencySummary:
+        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
+
+
+def summarize(launches: list[Launch]) -> LatencySummary:
+    """Median of launch centres, spread across launches and the stability verdict."""
     centres = [launch.centre_us for launch in launches if launch.centre_us is not None]
     if not centres:
-        return {"launches": 0, "median_ms": None, "stable": False, "reasons": ["no launch produced timings"]}
+        return LatencySummary(launches=0, median_ms=None, stable=False, reasons=["no launch produced timings"])
     mean = statistics.fmean(centres)
     cv = statistics.stdev(centres) / mean if len(centres) > 1 and mean > 0 else 0.0
     all_runs = sorted(v for launch in launches for v in launch.per_run_us)
@@ -170,18 +202,18 @@ def summarize(launches: list[Launch]) -> dict[str, Any]:
     throttled = [launch.index for launch in launches if launch.throttled]
     if throttled:
         reasons.append(f"launches {throttled} ran throttled")
-    return {
-        "launches": len(centres),
-        "median_ms": statistics.median(centres) / 1e3,
-        "mean_ms": mean / 1e3,
-        "min_ms": min(launch.stats.min_us for launch in launches if launch.stats.min_us is not None) / 1e3,
-        "max_ms": max(launch.stats.max_us for launch in launches if launch.stats.max_us is not None) / 1e3,
-        "p90_ms": all_runs[len(all_runs) * 90 // 100] / 1e3 if all_runs else None,
-        "cv_between_launches": cv,
-        "runs_per_launch": [launch.stats.count for launch in launches],
-        "stable": not reasons,
-        "reasons": reasons,
-    }
+    return LatencySummary(
+        launches=len(centres),
+        median_ms=statistics.median(centres) / 1e3,
+        mean_ms=mean / 1e3,
+        min_ms=min(launch.stats.min_us for launch in launches if launch.stats.min_us is not None) / 1e3,
+        max_ms=max(launch.stats.max_us for launch in launches if launch.stats.max_us is not None) / 1e3,
+        p90_ms=all_runs[len(all_runs) * 90 // 100] / 1e3 if all_runs else None,
+        cv_between_launches=cv,
+        runs_per_launch=[launch.stats.count for launch in launches],
+        stable=not reasons,
+        reasons=reasons,
+    )
 
 
 # --- per-op profiles ------------------------------------------------------------------------------------

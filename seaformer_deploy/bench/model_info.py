@@ -7,10 +7,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from seaformer_deploy.bench.report import ReportedModel
 from seaformer_deploy.errors import UsageError
-from seaformer_deploy.export.metadata import read_model_metadata
+from seaformer_deploy.export.metadata import read_model_facts
 from seaformer_deploy.fileio import sha256_file
+from seaformer_deploy.model_facts import ModelFacts, WeightSource
 from seaformer_deploy.runtime import MODEL_SUFFIXES
+
+# The part of the export report a bench report repeats, so it stands on its own.
+_EXPORT_REPORT_EXCERPT = ("ok", "quantization", "params", "macs", "op_histogram", "delegation", "parity", "weights",
+                          "tool_versions", "export_seconds")
 
 
 @dataclass
@@ -19,7 +25,7 @@ class ModelInfo:
 
     path: Path
     sha256: str
-    facts: dict[str, Any]
+    facts: ModelFacts
     export_report: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -27,40 +33,41 @@ class ModelInfo:
     def format(self) -> str:
         return self.path.suffix.lstrip(".")
 
-    def to_dict(self) -> dict[str, Any]:
-        report = self.export_report or {}
-        return {
-            "path": str(self.path),
-            "file": self.path.name,
-            "format": self.format,
-            "bytes": self.path.stat().st_size,
-            "sha256": self.sha256,
-            "facts": self.facts,
-            "export_report": {key: report.get(key) for key in (
-                "ok", "quantization", "params", "macs", "op_histogram", "delegation", "parity", "weights",
-                "tool_versions", "export_seconds")} if report else None,
-        }
+    @property
+    def export_options(self) -> dict[str, Any]:
+        """The options the model was exported with, as its export report records them (empty without one)."""
+        return dict((self.export_report or {}).get("options") or {})
+
+    def reported(self) -> ReportedModel:
+        """The report's ``model`` section."""
+        report = self.export_report
+        return ReportedModel(
+            path=str(self.path), file=self.path.name, format=self.format, bytes=self.path.stat().st_size,
+            sha256=self.sha256, facts=self.facts,
+            export_report={key: report.get(key) for key in _EXPORT_REPORT_EXCERPT} if report else None)
 
 
 def load_model_info(path: str | Path) -> ModelInfo:
-    """Read ``path``'s embedded facts and the ``<model file>.json`` export report beside it (when present)."""
+    """Read ``path``'s embedded facts and the ``<model file>.json`` export report beside it (when present).
+
+    A missing, truncated or corrupt model file, or one without our metadata, is one ``UsageError`` (exit 2).
+    """
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"model file {path} does not exist")
     if path.suffix not in MODEL_SUFFIXES:
         raise UsageError(f"model file {path} has an unknown type: expected one of {', '.join(MODEL_SUFFIXES)}")
-    facts = read_model_metadata(path)
+    facts = read_model_facts(path)
     if facts is None:
         raise UsageError(f"{path} carries no seaformer-deploy metadata: export it with seaformer-export")
     report_path = path.with_name(f"{path.name}.json")
     report = json.loads(report_path.read_text()) if report_path.is_file() else None
     info = ModelInfo(path=path, sha256=sha256_file(path), facts=facts, export_report=report)
-    # Weight source names as models.factory records them; spelled out here so benchmarking never imports torch.
-    if facts.get("weights") == "random":
+    if facts.weights is WeightSource.RANDOM:
         info.warnings.append(
             f"{path.name} was exported with RANDOM weights: latency is meaningful, accuracy is not"
         )
-    elif facts.get("weights") == "demo":
+    elif facts.weights is WeightSource.DEMO:
         info.warnings.append(
             f"{path.name} was exported with DEMO weights (trained on synthetic scenes): its accuracy means "
             "something on the demo dataset only"
