@@ -248,11 +248,11 @@ def test_thermal_readings_are_normalised_to_celsius(make_sim) -> None:
     expected = {
         z["type"]: ambient + z["offset_c"] for z in config["thermal"]["zones"] if z["unit"] != "disabled"
     }
-    assert thermal["zones_c"] == pytest.approx(expected)  # milli- and deci-degree zones alike
-    assert "pm8150b-bcl-lvl0" not in thermal["zones_c"]  # a disabled sensor reading 0
-    assert thermal["status"] == 0
-    assert thermal["battery_c"] == pytest.approx(ambient - 5.0)
-    assert thermal["hottest_c"] == pytest.approx(max(v for k, v in expected.items() if k.startswith("cpu")))
+    assert thermal.zones_c == pytest.approx(expected)  # milli- and deci-degree zones alike
+    assert "pm8150b-bcl-lvl0" not in thermal.zones_c  # a disabled sensor reading 0
+    assert thermal.status == 0
+    assert thermal.battery_c == pytest.approx(ambient - 5.0)
+    assert thermal.hottest_c == pytest.approx(max(v for k, v in expected.items() if k.startswith("cpu")))
 
 
 def test_thermal_parsing_without_sysfs() -> None:
@@ -263,8 +263,8 @@ def test_thermal_parsing_without_sysfs() -> None:
         "__SEAFORMER_ZONES__\n__SEAFORMER_BATTERY__\n  temperature: 331\n"
     )
     parsed = parse_thermal(text)
-    assert parsed["status"] == 1 and parsed["zones_c"] == {}
-    assert parsed["hottest_c"] == 48.5 and parsed["battery_c"] == pytest.approx(33.1)
+    assert parsed.status == 1 and parsed.zones_c == {}
+    assert parsed.hottest_c == 48.5 and parsed.battery_c == pytest.approx(33.1)
     assert [to_celsius(raw) for raw in ("41500", "415", "41", "0", "-273000")] == [
         41.5,
         41.5,
@@ -308,7 +308,7 @@ def test_full_run_three_launches_with_outputs_and_profile(
     for launch, end in zip(launches, ends, strict=True):
         assert launch.process.pinned is True and launch.process.cpu_mask == "80"
         assert launch.retries == 0 and not launch.throttled
-        assert launch.thermal_before["status"] == 0 and launch.thermal_after["hottest_c"] is not None
+        assert launch.thermal_before.status == 0 and launch.thermal_after.hottest_c is not None
         assert "Unconsumed cmdline flags" not in launch.process.stdout
         log = parse_benchmark_log(launch.process.stdout)
         assert log.inference.count == 3 and log.warmup.count == 1
@@ -380,8 +380,8 @@ def test_throttled_launches_back_off_retry_and_stay_flagged(
     )
     assert [(launch.retries, launch.throttled) for launch in launches] == [(1, False), (1, True)]
     assert len(sim.end_events()) == 4  # every throttled run was thrown away and run again
-    assert launches[0].thermal_after["status"] == 0
-    assert launches[1].thermal_after["status"] == config["thermal"]["throttle_status"]
+    assert launches[0].thermal_after.status == 0
+    assert launches[1].thermal_after.status == config["thermal"]["throttle_status"]
 
 
 def test_cooldown_gate_waits_for_the_phone_to_cool(make_sim, tiny: TinyModel, fake_binary: Path) -> None:
@@ -389,8 +389,8 @@ def test_cooldown_gate_waits_for_the_phone_to_cool(make_sim, tiny: TinyModel, fa
     sim = make_sim(hot)
     options = {**FAST, "cooldown_s": 20.0, "cool_temp_c": 45.0}
     launches = run_benchmark_launches(sim.device(), model=tiny.path, binary=fake_binary, repeats=2, **options)
-    assert launches[0].thermal_after["hottest_c"] > 45.0  # the first run heated the phone
-    assert launches[1].thermal_before["hottest_c"] < 45.0
+    assert launches[0].thermal_after.hottest_c > 45.0  # the first run heated the phone
+    assert launches[1].thermal_before.hottest_c < 45.0
     assert launches[1].process.cooldown_wait_s > launches[0].process.cooldown_wait_s + 0.3
 
 
@@ -401,7 +401,7 @@ def test_cooldown_gate_gives_up_after_cooldown_s(make_sim, tiny: TinyModel, fake
         sim.device(), model=tiny.path, binary=fake_binary, repeats=1, **options
     )
     assert 0.5 <= launch.process.cooldown_wait_s < 10.0
-    assert launch.thermal_before["hottest_c"] > 10.0
+    assert launch.thermal_before.hottest_c > 10.0
 
 
 # --------------------------------------------------------------------------- failures

@@ -127,7 +127,7 @@ def test_phone_bench_matches_host_and_attributes_ops(exported_t64, tmp_path, pho
     typed = _typed_round_trip(out)
     assert typed.device.kind == "adb" and typed.device.description == "SM-G981B"
     assert typed.profile.delegate_ops.kernel_mode == "xnnpack"
-    assert [launch.thermal_before["status"] for launch in typed.latency.launches] == [0, 0]
+    assert [launch.thermal_before.status for launch in typed.latency.launches] == [0, 0]
 
 
 def test_phone_disappearing_keeps_finished_launches(exported_t64, tmp_path, phone) -> None:

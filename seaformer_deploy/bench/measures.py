@@ -83,6 +83,38 @@ class RunStats(JsonRecord):
 
 
 @dataclass(frozen=True)
+class ThermalReading(JsonRecord):
+    """A phone's thermal state at one moment, in degC.
+
+    ``status`` is the thermal service's (0 none, > 0 throttling; None when unreadable); ``hottest_c`` is what
+    the cooldown gate compares: the hottest CPU zone, else the hottest zone, else the CPU temperatures the
+    thermal HAL reports, else the battery.
+    """
+
+    status: int | None
+    zones_c: dict[str, float]
+    battery_c: float | None
+    hottest_c: float | None
+
+    @property
+    def throttled(self) -> bool:
+        return (self.status or 0) > 0
+
+    def is_cool(self, cool_temp_c: float) -> bool:
+        """Not throttled and the hottest temperature (when readable) below ``cool_temp_c``."""
+        return not self.throttled and (self.hottest_c is None or self.hottest_c < cool_temp_c)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ThermalReading:
+        return cls(status=data["status"], zones_c=dict(data["zones_c"]), battery_c=data["battery_c"],
+                   hottest_c=data["hottest_c"])
+
+
+def _thermal_or_none(data: dict[str, Any] | None) -> ThermalReading | None:
+    return None if data is None else ThermalReading.from_dict(data)
+
+
+@dataclass(frozen=True)
 class PhoneProcess:
     """What one benchmark_model process on a phone left behind besides its statistics (not reported).
 
@@ -112,8 +144,8 @@ class Launch:
     stats: RunStats
     per_run_us: list[float] = field(default_factory=list)
     source: str = "host timer"
-    thermal_before: dict[str, Any] | None = None
-    thermal_after: dict[str, Any] | None = None
+    thermal_before: ThermalReading | None = None
+    thermal_after: ThermalReading | None = None
     throttled: bool = False
     retries: int = 0
     duration_s: float | None = None
@@ -131,8 +163,8 @@ class Launch:
             "stats_us": self.stats.to_dict(),
             "centre_ms": None if self.centre_us is None else self.centre_us / 1e3,
             "per_run_us": self.per_run_us,
-            "thermal_before": self.thermal_before,
-            "thermal_after": self.thermal_after,
+            "thermal_before": None if self.thermal_before is None else self.thermal_before.to_dict(),
+            "thermal_after": None if self.thermal_after is None else self.thermal_after.to_dict(),
             "throttled": self.throttled,
             "retries": self.retries,
             "duration_s": self.duration_s,
@@ -143,7 +175,8 @@ class Launch:
     def from_dict(cls, data: dict[str, Any]) -> Launch:
         return cls(index=data["index"], stats=RunStats.from_dict(data["stats_us"]),
                    per_run_us=list(data["per_run_us"]), source=data["source"],
-                   thermal_before=data["thermal_before"], thermal_after=data["thermal_after"],
+                   thermal_before=_thermal_or_none(data["thermal_before"]),
+                   thermal_after=_thermal_or_none(data["thermal_after"]),
                    throttled=data["throttled"], retries=data["retries"], duration_s=data["duration_s"],
                    memory=data["memory"])
 

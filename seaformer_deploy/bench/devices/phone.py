@@ -57,7 +57,7 @@ class PhoneDevice:
         details = self.device.fingerprint()
         props = details.get("props", {})
         return {"kind": self.kind.value, "model": props.get("ro.product.model"), "soc": props.get("ro.soc.model"),
-                **details, "thermal_at_end": self.device.thermal(),
+                **details, "thermal_at_end": self.device.thermal().to_dict(),
                 "cpu_mask": self.options.cpu_mask or self.device.big_core_mask(self.options.threads),
                 "benchmark_binary": str(self.binary), "adb": self.device.adb_path}
 
