@@ -249,3 +249,24 @@ def test_loading_a_bench_report_imports_no_runtime() -> None:
             "print(sorted(m for m in ('torch', 'onnxruntime', 'ai_edge_litert', 'cv2', 'onnx') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_suite_runs_its_entries_for_the_device_and_skips_the_others(exported_t64, tmp_path) -> None:
+    recipe = tmp_path / "t64.json"
+    recipe.write_text(json.dumps({"variant": "T", "format": "tflite", "input_size": "64"}))
+    suite = tmp_path / "suite.json"
+    suite.write_text(json.dumps({"models_dir": str(exported_t64.model_path.parent), "entries": [
+        {"recipe": str(recipe), "warmup": 1, "runs": 3, "repeats": 2, "profile": False},
+        {"recipe": str(recipe), "devices": ["adb"]},
+    ]}))
+    out = tmp_path / "out"
+    result = _bench(["suite", str(suite), "--output-dir", str(out), "--allow-unstable"])
+    assert result.exit_code == 0, result.stderr
+    assert "skipped" in result.stderr and len(list(out.glob("*.bench.json"))) == 1
+    typed = _typed_round_trip(out)
+    assert typed.model.file == exported_t64.model_path.name and typed.protocol.runs == 3
+    assert [launch.stats.count for launch in typed.latency.launches] == [3, 3]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"entries": [{"recipe": str(recipe), "runz": 3}]}))
+    result = _bench(["suite", str(bad), "--output-dir", str(out)])
+    assert result.exit_code == 2 and "unknown keys ['runz']" in result.stderr
