@@ -270,3 +270,16 @@ def test_suite_runs_its_entries_for_the_device_and_skips_the_others(exported_t64
     bad.write_text(json.dumps({"entries": [{"recipe": str(recipe), "runz": 3}]}))
     result = _bench(["suite", str(bad), "--output-dir", str(out)])
     assert result.exit_code == 2 and "unknown keys ['runz']" in result.stderr
+
+
+def test_export_report_of_another_schema_beside_the_model_exits_2(exported_t64, tmp_path) -> None:
+    model = tmp_path / exported_t64.model_path.name
+    shutil.copy(exported_t64.model_path, model)
+    report = json.loads(exported_t64.report_path.read_text())
+    beside = model.with_name(model.name + ".json")
+    for content, message in ((json.dumps({**report, "schema": "seaformer-deploy/export-report@0"}), "has schema"),
+                             ("{truncated", "not readable JSON")):
+        beside.write_text(content)
+        result = _bench(["--model", str(model), *FAST, "--output-dir", str(tmp_path / "o")])
+        assert result.exit_code == 2 and message in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1

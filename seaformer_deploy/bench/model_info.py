@@ -11,8 +11,9 @@ from seaformer_deploy.bench.report import ReportedModel
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.export.metadata import read_model_facts
 from seaformer_deploy.fileio import sha256_file
-from seaformer_deploy.model_facts import ModelFacts, WeightSource
+from seaformer_deploy.model_facts import EXPORT_SCHEMA, ModelFacts, WeightSource
 from seaformer_deploy.runtime import MODEL_SUFFIXES
+from seaformer_deploy.schema import check_schema
 
 # The part of the export report a bench report repeats, so it stands on its own.
 _EXPORT_REPORT_EXCERPT = ("ok", "quantization", "params", "macs", "op_histogram", "delegation", "parity", "weights",
@@ -21,7 +22,11 @@ _EXPORT_REPORT_EXCERPT = ("ok", "quantization", "params", "macs", "op_histogram"
 
 @dataclass
 class ModelInfo:
-    """A model file with its embedded facts (variant, size, layout, normalization...) and export report."""
+    """A model file with its embedded facts (variant, size, layout, normalization...) and export report.
+
+    The export report stays in its JSON form (schema checked): the bench report repeats part of it, and only
+    ``--reference``, which loads PyTorch anyway, reads it as an ``ExportReport`` (whose import loads torch).
+    """
 
     path: Path
     sha256: str
@@ -32,11 +37,6 @@ class ModelInfo:
     @property
     def format(self) -> str:
         return self.path.suffix.lstrip(".")
-
-    @property
-    def export_options(self) -> dict[str, Any]:
-        """The options the model was exported with, as its export report records them (empty without one)."""
-        return dict((self.export_report or {}).get("options") or {})
 
     def reported(self) -> ReportedModel:
         """The report's ``model`` section."""
@@ -61,7 +61,7 @@ def load_model_info(path: str | Path) -> ModelInfo:
     if facts is None:
         raise UsageError(f"{path} carries no seaformer-deploy metadata: export it with seaformer-export")
     report_path = path.with_name(f"{path.name}.json")
-    report = json.loads(report_path.read_text()) if report_path.is_file() else None
+    report = _read_export_report(report_path) if report_path.is_file() else None
     info = ModelInfo(path=path, sha256=sha256_file(path), facts=facts, export_report=report)
     if facts.weights is WeightSource.RANDOM:
         info.warnings.append(
@@ -75,3 +75,11 @@ def load_model_info(path: str | Path) -> ModelInfo:
     if report is None:
         info.warnings.append(f"no export report {report_path.name} beside the model; using embedded facts only")
     return info
+
+
+def _read_export_report(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"export report {path} is not readable JSON: {exc}") from None
+    return check_schema(data, EXPORT_SCHEMA, f"export report {path}")

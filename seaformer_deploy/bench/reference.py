@@ -20,16 +20,17 @@ def reference_predictor(info: ModelInfo, checkpoint: str | None = None) -> Calla
     import torch
 
     from seaformer_deploy import build_model
+    from seaformer_deploy.export.report import ExportReport
     from seaformer_deploy.models.deploy import DeployModel
 
     facts = info.facts
-    options = info.export_options
-    checkpoint = checkpoint or options.get("checkpoint")
+    exported = None if info.export_report is None else ExportReport.from_dict(info.export_report).options
+    checkpoint = checkpoint or (exported.checkpoint if exported else None)
     if facts.weights is not WeightSource.RANDOM and checkpoint is None:
         raise UsageError("--reference needs the checkpoint the model was exported from: pass --checkpoint")
     model = build_model(facts.variant, facts.task, facts.num_classes, checkpoint,
-                        allow_partial=bool(options.get("allow_partial")),
-                        trust_checkpoint=bool(options.get("trust_checkpoint")))
+                        allow_partial=bool(exported and exported.allow_partial),
+                        trust_checkpoint=bool(exported and exported.trust_checkpoint))
     expected = facts.weights_state_sha256
     if expected and model.weights.state_sha256 != expected:
         raise UsageError(f"the PyTorch model rebuilt for --reference has other weights than {info.path.name} "

@@ -49,9 +49,9 @@ def run_suite(path: str | Path, base: BenchOptions, output_dir: str | Path, *,
               progress: Callable[[str, int, int], None] | None = None,
               announce: Callable[[str], None] | None = None) -> list[SuiteOutcome]:
     """Export what is missing, then benchmark every entry that applies to ``base.device``."""
-    from seaformer_deploy.export.pipeline import ExportOptions, artifact_stem, export, raise_for_result
-    from seaformer_deploy.models.deploy import parse_input_size
-    from seaformer_deploy.models.variants import normalize_variant
+    from seaformer_deploy.export.options import ExportOptions
+    from seaformer_deploy.export.pipeline import export
+    from seaformer_deploy.export.report import raise_for_result
 
     suite = load_suite(path)
     models_dir = Path(suite.get("models_dir", "build/export"))
@@ -63,10 +63,7 @@ def run_suite(path: str | Path, base: BenchOptions, output_dir: str | Path, *,
         if device_kind not in entry.get("devices", ["local", "adb"]):
             outcomes.append(SuiteOutcome(entry["recipe"], None, None, skipped=f"not for {device_kind} devices"))
             continue
-        input_hw = parse_input_size(recipe.input_size or ("512" if recipe.task == "seg" else "224"), recipe.task)
-        stem = artifact_stem(normalize_variant(recipe.variant), recipe.task, input_hw, recipe.quant,
-                             recipe.output_mode, recipe.resolved_layout(), recipe.format)
-        model = models_dir / f"{stem}.{recipe.format}"
+        model = models_dir / recipe.artifact_name()
         if not model.is_file():
             say(f"exporting {model.name} from {entry['recipe']}")
             raise_for_result(export(recipe, models_dir))
