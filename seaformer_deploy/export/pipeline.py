@@ -32,7 +32,8 @@ from seaformer_deploy.export import budgets, convert
 from seaformer_deploy.export.calibration import load_calibration_images, load_parity_images, same_source
 from seaformer_deploy.export.delegation import DelegateInfo, inspect_delegation
 from seaformer_deploy.export.graph import Graph, load_graph, onnxruntime_optimized_graph, op_histogram
-from seaformer_deploy.export.lint import LintReport, lint_graph
+from seaformer_deploy.export.lint import lint_graph
+from seaformer_deploy.export.lint_report import LintReport
 from seaformer_deploy.export.metadata import embed_onnx_metadata, embed_tflite_metadata
 from seaformer_deploy.export.options import FORMATS, QUANTIZATIONS, ExportOptions, artifact_stem
 from seaformer_deploy.export.parity import ParityInput, ParityResult, check_parity

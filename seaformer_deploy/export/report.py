@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from seaformer_deploy.errors import CheckFailedError, UsageError
 from seaformer_deploy.export.delegation import DelegateInfo
-from seaformer_deploy.export.lint import LintReport
+from seaformer_deploy.export.lint_report import LintReport
 from seaformer_deploy.export.options import ExportOptions
 from seaformer_deploy.export.parity import ParityResult
 from seaformer_deploy.export.quantize.common import QuantizationInfo
