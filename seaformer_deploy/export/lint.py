@@ -2,24 +2,20 @@
 
 Each rule is a function of the lint context returning a Finding (PASS / WARN / FAIL with the offending
 node names) or a Skip when it does not apply (e.g. delegate coverage of an ONNX model). `lint_graph`
-runs them all in order; `inspect_delegation` measures XNNPACK coverage with the LiteRT interpreter.
+runs them all in order into a `LintReport` (``lint_report``); XNNPACK coverage, which one rule judges, is
+measured by ``delegation.inspect_delegation``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from dataclasses import dataclass
 
-from rich.markup import escape
-from rich.table import Table
-
-from seaformer_deploy.errors import UsageError, first_line
-from seaformer_deploy.export.graph import Graph, Node, count_ops, load_tflite_graph
-
-Status = Literal["PASS", "WARN", "FAIL"]
+from seaformer_deploy.errors import UsageError
+from seaformer_deploy.export.delegation import DelegateInfo
+from seaformer_deploy.export.graph import Graph, Node, count_ops
+from seaformer_deploy.export.lint_report import Finding, LintReport, Skip, Status
 
 # Engine-neutral layout-op kinds (the keys of `budgets`) and their op types per format.
 _LAYOUT_OPS = {
@@ -34,75 +30,6 @@ _SHAPE_OPS = {"tflite": {"SHAPE"}, "onnx": {"Shape", "Size"}}
 # Expanding fp16 / int8 weights at load time is intended, not constant work left in the graph.
 _WEIGHT_DEQUANTIZE_OPS = {"DEQUANTIZE", "DequantizeLinear"}
 _OVER_BUDGET_WARN_FRACTION = 0.10
-_MAX_TABLE_NODES = 3
-
-
-@dataclass(frozen=True)
-class Finding:
-    """The outcome of one rule, with the names of the nodes (or tensors) that violate it."""
-
-    rule: str
-    status: Status
-    message: str
-    nodes: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Skip:
-    """A rule that does not apply to this graph or lacks its input."""
-
-    rule: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class DelegateInfo:
-    """XNNPACK coverage of a TFLite model: partitions, node counts, the nodes left to the CPU kernels."""
-
-    partitions: int
-    delegated_nodes: int
-    total_nodes: int
-    undelegated: list[str]
-
-
-@dataclass
-class LintReport:
-    """All findings of one lint run, plus the rules that were skipped and why."""
-
-    findings: list[Finding]
-    skipped: list[Skip] = field(default_factory=list)
-
-    def ok(self, strict: bool = False) -> bool:
-        """No FAIL; with `strict`, no WARN either."""
-        bad = {"FAIL", "WARN"} if strict else {"FAIL"}
-        return not any(finding.status in bad for finding in self.findings)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok(strict=False),
-            "ok_strict": self.ok(strict=True),
-            "findings": [asdict(finding) for finding in self.findings],
-            "skipped": [asdict(skip) for skip in self.skipped],
-        }
-
-    def render_table(self) -> Table:
-        """A console table: one row per rule, offending nodes abbreviated."""
-        table = Table(title="Graph lint", show_lines=False)
-        table.add_column("rule", style="bold", no_wrap=True)
-        table.add_column("status", no_wrap=True)
-        table.add_column("message")
-        table.add_column("nodes", overflow="fold")
-        styles = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red"}
-        for finding in self.findings:
-            shown = finding.nodes[:_MAX_TABLE_NODES]
-            if len(finding.nodes) > len(shown):
-                shown.append(f"... (+{len(finding.nodes) - len(shown)} more)")
-            status = f"[{styles[finding.status]}]{finding.status}[/]"
-            # Tensor names may contain brackets, which rich would read as markup.
-            table.add_row(finding.rule, status, escape(finding.message), escape("\n".join(shown)))
-        for skip in self.skipped:
-            table.add_row(skip.rule, "[dim]SKIP[/]", f"[dim]{escape(skip.reason)}[/]", "")
-        return table
 
 
 @dataclass(frozen=True)
@@ -420,51 +347,3 @@ def lint_graph(
         else:
             report.findings.append(outcome)
     return report
-
-
-def inspect_delegation(model_path: str | Path, num_threads: int = 1) -> DelegateInfo:
-    """Apply the default XNNPACK delegate with the LiteRT interpreter and report what it covers.
-
-    The interpreter keeps the original nodes and appends one DELEGATE node per partition, but does not
-    expose which nodes a partition replaced. A partition is recovered from dataflow: walking back from
-    its outputs through producers, stopping at its inputs, visits exactly the nodes it replaced.
-    Only the primary subgraph is inspected.
-    """
-    if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
-        raise UsageError(f"num_threads={num_threads!r} must be a positive integer")
-    graph = load_tflite_graph(model_path)
-    from ai_edge_litert.interpreter import Interpreter
-
-    try:
-        interpreter = Interpreter(model_path=str(model_path), num_threads=num_threads)
-        interpreter.allocate_tensors()
-        # Private but stable across tflite-runtime and ai-edge-litert releases; no public equivalent exists.
-        details = interpreter._get_ops_details()
-    except (RuntimeError, ValueError) as exc:
-        raise UsageError(f"{model_path}: LiteRT cannot prepare the model: {first_line(exc)}") from exc
-
-    originals = [d for d in details if d["op_name"] != "DELEGATE"]
-    if len(originals) != len(graph.nodes):
-        raise UsageError(
-            f"{model_path}: the interpreter sees {len(originals)} nodes but the file has {len(graph.nodes)}"
-        )
-    partitions = [d for d in details if d["op_name"] == "DELEGATE"]
-    producer_of = {int(t): d["index"] for d in originals for t in d["outputs"] if t >= 0}
-    delegated: set[int] = set()
-    for partition in partitions:
-        boundary = {int(t) for t in partition["inputs"]}
-        stack = [int(t) for t in partition["outputs"]]
-        while stack:
-            tensor = stack.pop()
-            node = producer_of.get(tensor)
-            if tensor in boundary or node is None or node in delegated:
-                continue
-            delegated.add(node)
-            stack.extend(int(t) for t in details[node]["inputs"] if t >= 0)
-    undelegated = [graph.nodes[d["index"]].name for d in originals if d["index"] not in delegated]
-    return DelegateInfo(
-        partitions=len(partitions),
-        delegated_nodes=len(delegated),
-        total_nodes=len(originals),
-        undelegated=undelegated,
-    )

@@ -1,6 +1,6 @@
 """Reading official SeaFormer checkpoints and loading them strictly, with one clear error on mismatch.
 
-Layouts understood (DESIGN.md section 3):
+Layouts understood:
 - mmseg segmentation files: ``{"meta": ..., "state_dict": {"backbone.*", "decode_head.*"}}``;
 - timm classification files: ``state_dict_ema`` (preferred, as the official code does), ``state_dict`` or
   ``model``;
@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -22,36 +22,12 @@ from torch import nn
 
 from seaformer_deploy.errors import UsageError, first_line
 from seaformer_deploy.fileio import sha256_file
+from seaformer_deploy.model_facts import WeightSource
+from seaformer_deploy.weights.provenance import CheckpointInfo
 
 _WRAPPER_KEYS = ("state_dict_ema", "state_dict", "model")
 _SEG_PREFIXES = ("backbone.", "decode_head.")
 _SHOWN_KEYS = 4
-
-
-@dataclass
-class CheckpointInfo:
-    """Where the weights came from; copied into every report written later."""
-
-    source: str
-    path: str | None = None
-    sha256: str | None = None
-    layout: str | None = None
-    num_classes: int | None = None
-    missing: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    state_sha256: str | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "source": self.source,
-            "path": self.path,
-            "sha256": self.sha256,
-            "state_sha256": self.state_sha256,
-            "layout": self.layout,
-            "num_classes": self.num_classes,
-            "missing_keys": self.missing,
-            "warnings": self.warnings,
-        }
 
 
 def read_checkpoint_file(path: str | Path, *, trust: bool = False) -> object:
@@ -172,7 +148,7 @@ def apply_checkpoint(
     state = checkpoint.state
     missing, unexpected, wrong_shape = check_state_dict(model, state)
     info = CheckpointInfo(
-        source="checkpoint", path=str(checkpoint.path), sha256=checkpoint.sha256, layout=checkpoint.layout,
+        source=WeightSource.CHECKPOINT, path=str(checkpoint.path), sha256=checkpoint.sha256, layout=checkpoint.layout,
         num_classes=infer_num_classes(state, task),
     )
     if missing or unexpected or wrong_shape:
