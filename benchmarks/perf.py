@@ -1,0 +1,191 @@
+"""Side-by-side latency of SeaFormer on this host: plain conversion, our fp32/fp16/int8, onnxruntime, label maps.
+
+Usage: python benchmarks/perf.py [--variants TB] [--input-size 512] [--threads 1,2] [--runs 30] [--warmup 5]
+       [--weights demo] [--label-variants TB] [--output build/perf/perf.json]
+
+Everything runs in one process. Per variant and thread count all models are timed interleaved (one run of
+each, round after round), so background load hits them alike and the ratios hold even when the absolute
+numbers are noisy. The host's single-thread fp32 peak is measured first on a 1x1-conv-only model through the
+same runtime. Writes JSON and a markdown table (``.md`` beside the JSON) and prints the targets' verdicts.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import click
+import numpy as np
+from perf_artifacts import PerfModel, build_models
+from perf_modules import module_rates
+from perf_timing import interleaved, litert_invoke, measure_peak, onnxruntime_invoke
+from rich.console import Console
+from rich.table import Table
+
+from seaformer_deploy.fileio import ensure_writable_dir, write_bytes_atomic, write_json_atomic
+from seaformer_deploy.models.label_maps import DEFAULT_LABELS_METHOD
+
+COLUMNS = ("variant", "config", "threads", "median ms", "p90 ms", "GMACs", "GMAC/s", "% peak", "TRANSPOSE",
+           "RESHAPE", "unfused act", "partitions", "x plain", "x ORT")
+
+
+def _row(model: PerfModel, threads: int, seconds: list[float], peak: float) -> dict[str, object]:
+    median = float(np.median(seconds))
+    rate = model.macs / median / 1e9
+    return {
+        "variant": model.variant, "config": model.config, "threads": threads, "engine": model.engine,
+        "median_ms": median * 1e3, "p90_ms": float(np.percentile(seconds, 90)) * 1e3, "runs": len(seconds),
+        "gmacs": model.macs / 1e9, "gmacs_per_s": rate, "pct_of_peak": 100.0 * rate / peak,
+        "transposes": model.facts.transposes, "reshapes": model.facts.reshapes,
+        "unfused_activations": model.facts.unfused_activations, "partitions": model.facts.partitions,
+        "ops": model.facts.ops, "build_seconds": model.build_seconds,
+    }
+
+
+def _add_ratios(rows: list[dict[str, object]]) -> None:
+    by_key = {(r["variant"], r["threads"], r["config"]): r for r in rows}
+    for row in rows:
+        for column, config in (("ratio_to_plain", "plain fp32"), ("ratio_to_onnxruntime", "onnx fp32")):
+            base = by_key.get((row["variant"], row["threads"], config))
+            row[column] = row["median_ms"] / base["median_ms"] if base else None  # type: ignore[operator]
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def _cells(row: dict[str, object]) -> list[str]:
+    keys = ("variant", "config", "threads", "median_ms", "p90_ms", "gmacs", "gmacs_per_s", "pct_of_peak",
+            "transposes", "reshapes", "unfused_activations", "partitions", "ratio_to_plain", "ratio_to_onnxruntime")
+    return [_fmt(row[key]) for key in keys]
+
+
+def _markdown(rows: list[dict[str, object]], header: str) -> str:
+    lines = [header, "", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(_cells(row)) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _export_cost(variant: str, input_size: str) -> dict[str, float]:
+    """Wall time and peak resident memory of one ``seaformer-export`` run (fp32 TFLite) in a child process."""
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "seaformer_deploy.cli.export", "--variant", variant, "--format",
+                        "tflite", "--input-size", input_size, "--output-dir", folder], check=True,
+                       stdout=subprocess.DEVNULL)
+        seconds = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"variant": variant, "wall_seconds": seconds, "peak_rss_mb": peak_kib / 1024}
+
+
+def _targets(rows: list[dict[str, object]], export_cost: dict[str, float]) -> list[tuple[str, str, bool]]:
+    get = {(r["variant"], r["threads"], r["config"]): r for r in rows}
+    verdicts = []
+    for variant in sorted({str(r["variant"]) for r in rows}):
+        fp32, int8 = get.get((variant, 1, "fp32")), get.get((variant, 1, "int8"))
+        if fp32:
+            verdicts.append((f"{variant} fp32 TRANSPOSE <= 10", str(fp32["transposes"]), fp32["transposes"] <= 10))
+            verdicts.append((f"{variant} fp32 one XNNPACK partition", str(fp32["partitions"]), fp32["partitions"] == 1))
+            ratio = fp32["ratio_to_plain"]
+            verdicts.append((f"{variant} fp32 / plain <= 0.90 (1 thread)", f"{ratio:.3f}", ratio <= 0.90))
+        if fp32 and int8:
+            ratio = int8["median_ms"] / fp32["median_ms"]
+            verdicts.append((f"{variant} int8 / fp32 <= 0.50 (1 thread)", f"{ratio:.3f}", ratio <= 0.50))
+            verdicts.append((f"{variant} int8 one XNNPACK partition", str(int8["partitions"]), int8["partitions"] == 1))
+        labels = get.get((variant, 1, f"labels {DEFAULT_LABELS_METHOD}"))
+        if fp32 and labels:
+            ratio = labels["median_ms"] / fp32["median_ms"]
+            name = f"{variant} labels ({DEFAULT_LABELS_METHOD}) / logits <= 1.6"
+            verdicts.append((name, f"{ratio:.3f}", ratio <= 1.6))
+        for config in ("fp32", "int8"):
+            one, two = get.get((variant, 1, config)), get.get((variant, 2, config))
+            if one and two:
+                speedup = one["median_ms"] / two["median_ms"]
+                verdicts.append((f"{variant} {config} 2-thread speedup >= 1.9", f"{speedup:.2f}", speedup >= 1.9))
+    if export_cost:
+        verdicts.append((f"{export_cost['variant']} fp32 TFLite export <= 30 s", f"{export_cost['wall_seconds']:.1f} s",
+                         export_cost["wall_seconds"] <= 30))
+        verdicts.append((f"{export_cost['variant']} export peak memory < 2 GB", f"{export_cost['peak_rss_mb']:.0f} MB",
+                         export_cost["peak_rss_mb"] < 2048))
+    return verdicts
+
+
+@click.command()
+@click.option("--variants", default="TB", show_default=True, help="S and L too with TSBL.")
+@click.option("--input-size", default="512", show_default=True)
+@click.option("--threads", "thread_list", default="1,2", show_default=True,
+              help="4 is added where the host has 4 cores.")
+@click.option("--runs", default=30, show_default=True)
+@click.option("--warmup", default=5, show_default=True)
+@click.option("--weights", default="demo", show_default=True, help="demo, or none for seeded random weights.")
+@click.option("--label-variants", default="TB", show_default=True)
+@click.option("--export-variant", default="B", show_default=True, help="Variant whose export time is measured.")
+@click.option("--output", default=Path("build/perf/perf.json"), type=click.Path(path_type=Path))
+def main(variants: str, input_size: str, thread_list: str, runs: int, warmup: int, weights: str,
+         label_variants: str, export_variant: str, output: Path) -> None:
+    warnings.simplefilter("ignore")  # weights warnings: the JSON records which weights were used
+    console = Console()
+    cores = os.cpu_count() or 1
+    threads = [int(t) for t in thread_list.split(",")]
+    if cores >= 4 and 4 not in threads:
+        threads.append(4)
+    notes = [f"host: {cores} logical cores" + ("" if cores >= 4 else "; 4 threads not measured (fewer than 4 cores)")]
+    export_cost = _export_cost(export_variant, input_size) if export_variant else {}
+    peak = measure_peak(warmup=warmup, runs=runs)
+    console.print(f"fp32 peak (1 thread, 1x1 convs): {peak['gmacs_per_s']:.1f} GMAC/s")
+    rows: list[dict[str, object]] = []
+    modules: dict[str, list[dict[str, object]]] = {}
+    checkpoint = None if weights == "none" else weights
+    with tempfile.TemporaryDirectory() as folder:
+        for variant in variants:
+            methods = ("exact", "half", "quarter", "fast") if variant in label_variants else ()
+            console.print(f"building {variant} models ...")
+            models = build_models(variant, input_size, checkpoint, Path(folder) / variant, label_methods=methods)
+            for count in threads:
+                invokes = {
+                    m.config: (onnxruntime_invoke if m.engine == "onnxruntime" else litert_invoke)(m.path, count)
+                    for m in models
+                }
+                times = interleaved(invokes, warmup=warmup, runs=runs)
+                rows += [_row(m, count, times[m.config], peak["gmacs_per_s"]) for m in models]
+                console.print(f"timed {variant} at {count} thread(s)")
+            fp32 = next(m for m in models if m.config == "fp32")
+            modules[variant] = module_rates(fp32.path, runs=10, warmup=2, peak_gmacs=peak["gmacs_per_s"])
+    _add_ratios(rows)
+    verdicts = _targets(rows, export_cost)
+    table = Table(title=f"SeaFormer at {input_size}, XNNPACK / onnxruntime, interleaved, {runs} runs each")
+    for column in COLUMNS:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*_cells(row))
+    for name, value, ok in verdicts:
+        console.print(f"{'PASS' if ok else 'MISS'}  {name}: {value}")
+    header = (f"SeaFormer at {input_size}, {runs} interleaved runs per row; fp32 peak {peak['gmacs_per_s']:.1f} GMAC/s;"
+              f" {notes[0]}")
+    module_lines = [f"\n{variant} fp32 per module (1 thread): module | us | MMAC | GMAC/s | % peak\n"
+                    + "\n".join(f"| {r['module']} | {r['us']:.0f} | {r['mmacs']:.1f} | {r['gmacs_per_s']:.1f} | "
+                                f"{r['pct_of_peak']:.0f} |" for r in rows_)
+                    for variant, rows_ in modules.items()]
+    verdict_lines = "\n".join(f"- {'PASS' if ok else 'MISS'} {name}: {value}" for name, value, ok in verdicts)
+    console.print(table)
+    ensure_writable_dir(output.parent)
+    markdown = _markdown(rows, header) + "".join(module_lines) + "\n\n" + verdict_lines + "\n"
+    write_bytes_atomic(output.with_suffix(".md"), markdown.encode())
+    write_json_atomic(output, {
+        "benchmark": "perf", "input_size": input_size, "runs": runs, "warmup": warmup, "weights": weights,
+        "peak": peak, "export_cost": export_cost, "notes": notes, "rows": rows, "modules": modules,
+        "verdicts": [{"target": name, "measured": value, "met": ok} for name, value, ok in verdicts],
+    })
+    console.print(f"wrote {output} and {output.with_suffix('.md')}")
+
+
+if __name__ == "__main__":
+    main()

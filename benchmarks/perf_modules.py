@@ -1,0 +1,53 @@
+"""Per-module time and achieved GMAC/s of one fp32 TFLite model, against this host's measured peak.
+
+Times come from the LiteRT op profiler (XNNPACK operators mapped back to graph nodes), MACs from the node
+shapes in the file (convolutions, fully connected, batch matmul); nodes are grouped by the SeaFormer module
+their tensor names carry.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from seaformer_deploy.bench.attribution import module_of
+from seaformer_deploy.bench.litert.nodes import tflite_node_names
+from seaformer_deploy.bench.litert.profiler import profile_tflite
+from seaformer_deploy.export.graph import Graph, Node, load_tflite_graph
+
+
+def node_macs(graph: Graph, node: Node) -> int:
+    """Multiply-accumulates of one TFLite node (0 for ops without a weight contraction)."""
+    shape = graph.tensors[node.outputs[0]].shape or ()
+    if node.op_type in ("CONV_2D", "DEPTHWISE_CONV_2D") and len(shape) == 4:
+        weight = graph.tensors[node.inputs[1]].shape or ()
+        per_output = weight[1] * weight[2] * (weight[3] if node.op_type == "CONV_2D" else 1)
+        return int(np.prod(shape)) * per_output
+    if node.op_type in ("FULLY_CONNECTED", "BATCH_MATMUL"):
+        lhs = graph.tensors[node.inputs[0]].shape or ()
+        return int(np.prod(shape)) * (lhs[-1] if lhs else 0)
+    return 0
+
+
+def module_rates(path: Path, *, runs: int, warmup: int, peak_gmacs: float) -> list[dict[str, object]]:
+    """Rows of module, mean us per run, MMACs, GMAC/s and share of peak, slowest first."""
+    graph = load_tflite_graph(path)
+    names = tflite_node_names(path)
+    shape = graph.tensors[graph.inputs[0]].shape
+    profile = profile_tflite(path, [np.random.default_rng(0).standard_normal(shape).astype(np.float32)],
+                             runs=runs, warmup=warmup)
+    seconds: dict[str, float] = defaultdict(float)
+    macs: dict[str, int] = defaultdict(int)
+    for node in graph.nodes:
+        macs[module_of(names.get(node.index, node.name), node.op_type)] += node_macs(graph, node)
+    for event in profile.events:
+        name = names.get(event.node_index, event.name) if event.node_index is not None else event.name
+        seconds[module_of(name, event.op_type)] += event.elapsed_us / max(profile.runs, 1)
+    rows = []
+    for module, us in sorted(seconds.items(), key=lambda item: -item[1]):
+        rate = macs[module] / us / 1e3 if us > 0 else 0.0
+        rows.append({"module": module, "us": us, "mmacs": macs[module] / 1e6, "gmacs_per_s": rate,
+                     "pct_of_peak": 100.0 * rate / peak_gmacs if peak_gmacs else 0.0})
+    return rows
