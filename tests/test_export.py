@@ -16,6 +16,7 @@ from seaformer_deploy.cli.export import main as export_cli
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.export import parity as parity_module
 from seaformer_deploy.export import pipeline
+from seaformer_deploy.export.lint import LayoutOpBudget
 from seaformer_deploy.export.metadata import read_model_facts
 from seaformer_deploy.export.pipeline import ExportOptions, export
 from seaformer_deploy.export.report import ExportReport
@@ -127,7 +128,7 @@ def test_parity_failure_fails_the_export_without_an_artifact(tmp_path, monkeypat
 @pytest.mark.slow
 def test_strict_lint_failure_exits_1_and_plain_mode_keeps_the_artifact(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr("seaformer_deploy.export.budgets.layout_op_budget",
-                        lambda fmt, variant, layout: {"TRANSPOSE": 1, "RESHAPE": 1})
+                        lambda fmt, variant, layout: LayoutOpBudget(transpose=1, reshape=1))
     args = ["--variant", "T", "--format", "onnx", "--input-size", "64", "--output-dir", str(tmp_path)]
     assert _run(args).exit_code == 0
     assert (tmp_path / "seaformer-t-seg-64x64-fp32.onnx").exists()

@@ -36,7 +36,8 @@ from seaformer_deploy.export.lint import lint_graph
 from seaformer_deploy.export.lint_report import LintReport
 from seaformer_deploy.export.metadata import embed_onnx_metadata, embed_tflite_metadata
 from seaformer_deploy.export.options import FORMATS, QUANTIZATIONS, ExportOptions, artifact_stem
-from seaformer_deploy.export.parity import ParityInput, ParityResult, check_parity
+from seaformer_deploy.export.parity import ParityInput, check_parity
+from seaformer_deploy.export.parity_report import ParityResult
 from seaformer_deploy.export.quantize import QuantizationInfo, quantize_onnx, quantize_tflite
 from seaformer_deploy.export.report import (
     Artifact,
@@ -229,7 +230,7 @@ def lint_staged(plan: ExportPlan, staged: Path) -> tuple[Graph, DelegateInfo | N
     graph = load_graph(staged)
     delegation = inspect_delegation(staged) if fmt == "tflite" else None
     runtime_graph = onnxruntime_optimized_graph(staged) if fmt == "onnx" else None
-    report = lint_graph(graph, budgets=budgets.layout_op_budget(fmt, plan.variant, plan.layout),
+    report = lint_graph(graph, budget=budgets.layout_op_budget(fmt, plan.variant, plan.layout),
                         quantized=plan.options.quant in ("int8", "dynamic"), delegate_info=delegation,
                         runtime_graph=runtime_graph)
     return graph, delegation, report

@@ -19,7 +19,7 @@ from seaformer_deploy.errors import CheckFailedError, UsageError
 from seaformer_deploy.export.delegation import DelegateInfo
 from seaformer_deploy.export.lint_report import LintReport
 from seaformer_deploy.export.options import ExportOptions
-from seaformer_deploy.export.parity import ParityResult
+from seaformer_deploy.export.parity_report import ParityResult
 from seaformer_deploy.export.quantize.common import QuantizationInfo
 from seaformer_deploy.model_facts import EXPORT_SCHEMA, ModelFacts
 from seaformer_deploy.schema import SchemaError, check_schema
