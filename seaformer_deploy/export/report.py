@@ -7,7 +7,6 @@ version first, so the CLIs and later tools read attributes instead of string key
 
 from __future__ import annotations
 
-import json
 import platform
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -15,14 +14,14 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
-from seaformer_deploy.errors import CheckFailedError, UsageError
+from seaformer_deploy.errors import CheckFailedError
 from seaformer_deploy.export.delegation import DelegateInfo
 from seaformer_deploy.export.lint_report import LintReport
 from seaformer_deploy.export.options import ExportOptions
 from seaformer_deploy.export.parity_report import ParityResult
 from seaformer_deploy.export.quantize.common import QuantizationInfo
 from seaformer_deploy.model_facts import EXPORT_SCHEMA, ModelFacts
-from seaformer_deploy.schema import SchemaError, check_schema
+from seaformer_deploy.schema import SchemaError, check_schema, read_json_document
 from seaformer_deploy.weights.provenance import CheckpointInfo
 
 T = TypeVar("T")
@@ -138,12 +137,7 @@ class ExportReport:
     @classmethod
     def read(cls, path: str | Path) -> ExportReport:
         """Read and check the export report at ``path``."""
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UsageError(f"export report {path} is not readable JSON: {exc}") from None
-        return cls.from_dict(data, str(path))
+        return cls.from_dict(read_json_document(Path(path), "export report"), str(path))
 
 
 def _optional(data: Any, parse: Callable[[Any], T]) -> T | None:
