@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 from pathlib import Path
 
 import numpy as np
@@ -56,11 +57,14 @@ def test_tflite_artifact_report_and_metadata(tflite_export) -> None:
     assert report["op_histogram"]["CONV_2D"] == 59 and "BATCH_NORM" not in report["op_histogram"]
     assert report["artifact"]["bytes"] == result.model_path.stat().st_size
     assert report["export_seconds"] > 0 and report["tool_versions"]["litert-torch"] == "0.10.0"
+    assert report["host"] == {"machine": platform.machine(), "system": platform.system(),
+                              "torch_threads": torch.get_num_threads()}
     facts = read_model_facts(result.model_path)
     assert facts.variant == "T" and facts.input_size_hw == (64, 64) and facts.num_classes == 150
     assert facts.weights is WeightSource.RANDOM and facts == result.report.facts
     # The report file reads back into the same typed report.
     assert ExportReport.read(result.report_path) == result.report
+    assert ExportReport.read(result.report_path).to_dict() == report
     assert not [p for p in result.model_path.parent.iterdir() if p.name.startswith(".")]
 
 

@@ -15,7 +15,6 @@ configuration never overwrite each other's report.
 from __future__ import annotations
 
 import copy
-import platform
 import tempfile
 import time
 from collections.abc import Callable
@@ -43,6 +42,7 @@ from seaformer_deploy.export.report import (
     Artifact,
     ExportReport,
     ExportResult,
+    HostInfo,
     HowToRun,
     output_description,
     raise_for_result,
@@ -261,7 +261,7 @@ def assemble_report(plan: ExportPlan, facts: ModelFacts, model: Any, staged: Pat
         quantization_details=None if quantization is None else replace(
             quantization, calibration_source=images.calibration_source),
         options=options, tool_versions=tool_versions(),
-        host={"machine": platform.machine(), "system": platform.system(), "torch_threads": torch.get_num_threads()},
+        host=HostInfo.this_host(torch_threads=torch.get_num_threads()),
         timings_s=timings, export_seconds=round(time.perf_counter() - started, 3),
         converter_log_tail=converter_log.strip().splitlines()[-20:],
         warnings=images.warnings + model.weights.warnings,

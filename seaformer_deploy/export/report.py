@@ -47,6 +47,27 @@ class HowToRun:
     output: str
 
 
+@dataclass(frozen=True)
+class HostInfo:
+    """The machine that exported: architecture, operating system and the threads torch ran with."""
+
+    machine: str
+    system: str
+    torch_threads: int
+
+    @classmethod
+    def this_host(cls, torch_threads: int) -> HostInfo:
+        return cls(machine=platform.machine(), system=platform.system(), torch_threads=torch_threads)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HostInfo:
+        return cls(machine=str(data["machine"]), system=str(data["system"]),
+                   torch_threads=int(data["torch_threads"]))
+
+
 @dataclass
 class ExportReport:
     """Everything one export found out; the JSON report is ``to_dict()``."""
@@ -68,7 +89,7 @@ class ExportReport:
     quantization_details: QuantizationInfo | None
     options: ExportOptions
     tool_versions: dict[str, str]
-    host: dict[str, Any]
+    host: HostInfo
     timings_s: dict[str, float]
     export_seconds: float
     converter_log_tail: list[str]
@@ -92,7 +113,7 @@ class ExportReport:
             "quantization_details": None if self.quantization_details is None else self.quantization_details.to_dict(),
             "options": asdict(self.options),
             "tool_versions": self.tool_versions,
-            "host": self.host,
+            "host": self.host.to_dict(),
             "timings_s": self.timings_s,
             "export_seconds": self.export_seconds,
             "converter_log_tail": self.converter_log_tail,
@@ -123,7 +144,7 @@ class ExportReport:
                 quantization_details=_optional(report["quantization_details"], QuantizationInfo.from_dict),
                 options=ExportOptions(**report["options"]),
                 tool_versions=dict(report["tool_versions"]),
-                host=dict(report["host"]),
+                host=HostInfo.from_dict(report["host"]),
                 timings_s=dict(report["timings_s"]),
                 export_seconds=float(report["export_seconds"]),
                 converter_log_tail=list(report["converter_log_tail"]),
