@@ -1,8 +1,10 @@
-"""The package's shape: no import cycle (imports inside functions included)."""
+"""The package's shape: no import cycle (imports inside functions included), and report readers free of runtimes."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import seaformer_deploy
@@ -60,3 +62,9 @@ def test_the_package_has_no_import_cycle() -> None:
     assert "seaformer_deploy.bench.devices.opening" in graph  # the walk sees the package
     assert _cycles(graph) == []
 
+
+def test_reading_reports_imports_no_runtime() -> None:
+    code = ("import sys, seaformer_deploy.export.report, seaformer_deploy.bench.report; "
+            "print(sorted(m for m in ('torch', 'onnxruntime', 'ai_edge_litert', 'cv2', 'onnx') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

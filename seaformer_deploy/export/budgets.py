@@ -13,21 +13,19 @@ that adds layout shuffling shows up in lint.
 
 from __future__ import annotations
 
+from seaformer_deploy.export.lint import LayoutOpBudget
+from seaformer_deploy.export.options import DEFAULT_LAYOUT
 from seaformer_deploy.models.variants import variant_config
 
 PER_BLOCK = {"tflite": {"TRANSPOSE": 0, "RESHAPE": 10}, "onnx": {"TRANSPOSE": 6, "RESHAPE": 12}}
 LABEL_MAP_OPS = {"tflite": {"TRANSPOSE": 2, "RESHAPE": 1}, "onnx": {"TRANSPOSE": 1, "RESHAPE": 0}}
-DEFAULT_LAYOUT = {"tflite": "nhwc", "onnx": "nchw"}
 BOUNDARY_TRANSPOSES = 2
 
 
-def layout_op_budget(fmt: str, variant: str, layout: str, output_mode: str = "logits") -> dict[str, int]:
+def layout_op_budget(fmt: str, variant: str, layout: str, output_mode: str = "logits") -> LayoutOpBudget:
     """The TRANSPOSE / RESHAPE budget of one export configuration."""
     blocks = sum(variant_config(variant).depths)
-    budget = {op: count * blocks for op, count in PER_BLOCK[fmt].items()}
-    if layout != DEFAULT_LAYOUT[fmt]:
-        budget["TRANSPOSE"] += BOUNDARY_TRANSPOSES
-    if output_mode == "labels":
-        for op, count in LABEL_MAP_OPS[fmt].items():
-            budget[op] += count
-    return budget
+    boundary = BOUNDARY_TRANSPOSES if layout != DEFAULT_LAYOUT[fmt] else 0
+    label_map = LABEL_MAP_OPS[fmt] if output_mode == "labels" else {"TRANSPOSE": 0, "RESHAPE": 0}
+    return LayoutOpBudget(transpose=PER_BLOCK[fmt]["TRANSPOSE"] * blocks + boundary + label_map["TRANSPOSE"],
+                          reshape=PER_BLOCK[fmt]["RESHAPE"] * blocks + label_map["RESHAPE"])
