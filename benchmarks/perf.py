@@ -29,7 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 from seaformer_deploy.fileio import ensure_writable_dir, write_bytes_atomic, write_json_atomic
-from seaformer_deploy.models.label_maps import DEFAULT_LABELS_METHOD
+from seaformer_deploy.models.label_methods import DEFAULT_LABELS_METHOD
 
 COLUMNS = ("variant", "config", "threads", "median ms", "p90 ms", "GMACs", "GMAC/s", "% peak", "TRANSPOSE",
            "RESHAPE", "unfused act", "partitions", "x plain", "x ORT")

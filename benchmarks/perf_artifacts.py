@@ -26,7 +26,7 @@ from seaformer_deploy.export.graph import load_onnx_graph, load_tflite_graph
 from seaformer_deploy.export.options import ExportOptions
 from seaformer_deploy.export.pipeline import export
 from seaformer_deploy.models.complexity import count_macs
-from seaformer_deploy.models.label_maps import LABEL_METHODS
+from seaformer_deploy.models.label_methods import LABEL_METHODS
 
 # Standalone activation ops: an activation the converter could not fuse into the op before it.
 ACTIVATION_OPS = frozenset({"RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1", "HARD_SWISH", "LOGISTIC", "Relu", "Clip",

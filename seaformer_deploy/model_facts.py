@@ -44,6 +44,7 @@ class ModelFacts:
     color_order: str
     weights: WeightSource
     weights_state_sha256: str | None
+    labels_method: str | None = None
     normalization_recipe: str = NORMALIZATION_RECIPE
     schema: str = EXPORT_SCHEMA
 
@@ -64,6 +65,7 @@ class ModelFacts:
             "input": self.input.to_dict(),
             "output": self.output.to_dict(),
             "output_mode": self.output_mode,
+            "labels_method": self.labels_method,
             "quantization": self.quantization,
             "normalization": {**self.normalization_dict, "recipe": self.normalization_recipe},
             "weights": self.weights.value,
@@ -92,6 +94,7 @@ class ModelFacts:
                 input=TensorSpec.from_dict(facts["input"]),
                 output=TensorSpec.from_dict(facts["output"]),
                 output_mode=str(facts["output_mode"]),
+                labels_method=facts.get("labels_method"),
                 quantization=str(facts["quantization"]),
                 mean=_triple(normalization["mean"]),
                 std=_triple(normalization["std"]),

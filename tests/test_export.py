@@ -137,6 +137,17 @@ def test_cli_json_summary_is_the_only_stdout(tmp_path) -> None:
 
 
 @pytest.mark.slow
+def test_labels_method_names_the_artifact_and_is_in_its_metadata(tmp_path) -> None:
+    result = _run(["--variant", "T", "--format", "onnx", "--input-size", "64", "--output-dir", str(tmp_path),
+                   "--output-mode", "labels", "--labels-method", "fast", "--json"])
+    assert result.exit_code == 0, result.stderr
+    model = Path(json.loads(result.stdout)["model"])
+    assert model.name == "seaformer-t-seg-64x64-fp32-labels-fast.onnx"
+    facts = read_model_facts(model)
+    assert facts is not None and facts.output_mode == "labels" and facts.labels_method == "fast"
+
+
+@pytest.mark.slow
 def test_parity_failure_fails_the_export_without_an_artifact(tmp_path, monkeypatch) -> None:
     monkeypatch.setitem(parity_module.REL_L2_LIMIT, "fp32", 0.0)
     result = _run(["--variant", "T", "--format", "onnx", "--input-size", "64", "--output-dir", str(tmp_path)])
@@ -176,6 +187,8 @@ def test_interrupted_export_leaves_nothing_behind(tmp_path, monkeypatch) -> None
         (["--variant", "T", "--input-size", "big"], "bad input size"),
         (["--variant", "T", "--quant", "int8"], "int8 needs calibration images"),
         (["--variant", "T", "--quant", "fp16", "--no-float-io"], "integer I/O"),
+        (["--variant", "T", "--labels-method", "fast"], "applies to --output-mode labels only"),
+        (["--variant", "T", "--output-mode", "labels", "--labels-method", "bicubic"], "Invalid value for"),
     ],
 )
 def test_bad_usage_exits_2_with_one_line(tmp_path, args, message) -> None:

@@ -8,7 +8,8 @@ import torch.nn.functional as F
 
 import seaformer_deploy as sd
 from seaformer_deploy.errors import UsageError
-from seaformer_deploy.models.label_maps import ARGMAX_STRIDE, LABEL_METHODS, LabelMap, label_map
+from seaformer_deploy.models.label_maps import LabelMap, label_map
+from seaformer_deploy.models.label_methods import ARGMAX_STRIDE, LABEL_METHODS
 
 INPUT_HW = (128, 192)
 

@@ -79,7 +79,8 @@ def evaluate(
             progress(index + 1, total)
     return AccuracySection(
         dataset=dataset.describe(),
-        postprocess="nearest resize of labels" if facts.output_mode == "labels" else
+        postprocess=f"labels by the {facts.labels_method or 'exact'!r} method in the model, nearest resize to the "
+        "label size" if facts.output_mode == "labels" else
         "bilinear resize of logits (align_corners=False) to input then label size, argmax (mmseg)",
         metrics=against_labels.result() if against_labels is not None else None,
         agreement_with_pytorch=against_reference.result() if against_reference is not None else None,

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from seaformer_deploy.cli.common import CONTEXT_SETTINGS, debug_option, handle_errors
+from seaformer_deploy.models.label_methods import DEFAULT_LABELS_METHOD, LABEL_METHODS
 
 _CHOICE = {"case_sensitive": False}
 
@@ -29,6 +30,9 @@ _CHOICE = {"case_sensitive": False}
 @click.option("--output-mode", default="logits", show_default=True,
               type=click.Choice(["logits", "upsampled", "labels"], **_CHOICE),
               help="logits at 1/8, upsampled logits at the input size, or labels (class map).")
+@click.option("--labels-method", type=click.Choice(LABEL_METHODS, **_CHOICE),
+              help=f"Where a labels model takes the argmax: exact (bilinear to the input size, as mmseg), half, "
+                   f"quarter, fast (at 1/8, labels repeated). [default: {DEFAULT_LABELS_METHOD}]")
 @click.option("--layout", type=click.Choice(["nhwc", "nchw"], **_CHOICE),
               help="Input/output layout [default: nhwc for tflite, nchw for onnx].")
 @click.option("--calib-data", help="Folder of images for int8 calibration, or 'demo' for the built-in synthetic set.")
@@ -60,7 +64,8 @@ def main(recipe: Path | None, output_dir: Path, as_json: bool, debug: bool, **fi
     elif fields["variant"] is None:
         raise click.UsageError("pass --variant (or --recipe)")
     else:
-        options = ExportOptions(**{**fields, "layout": fields["layout"] or ""})
+        options = ExportOptions(**{**fields, "layout": fields["layout"] or "",
+                                       "labels_method": fields["labels_method"] or ""})
     console = Console(stderr=True)
     with console.status("exporting") as status:
         result = export(options, output_dir, progress=lambda step: status.update(f"[bold]{step}"))

@@ -26,6 +26,7 @@ class ExportOptions:
     quant: Quantization = "fp32"
     input_size: str = ""
     output_mode: str = "logits"
+    labels_method: str = ""
     layout: str = ""
     num_classes: int | None = None
     checkpoint: str | None = None
@@ -48,12 +49,21 @@ class ExportOptions:
         task = normalize_task(self.task)
         return parse_input_size(self.input_size or DEFAULT_SIZE[task], task)
 
+    def resolved_labels_method(self) -> str | None:
+        """The label-map method of a ``labels`` export (the default when none was named); None otherwise."""
+        from seaformer_deploy.models.label_methods import DEFAULT_LABELS_METHOD, check_labels_method
+
+        if self.output_mode != "labels":
+            return None
+        return check_labels_method(self.labels_method or DEFAULT_LABELS_METHOD)
+
     def artifact_name(self) -> str:
         """The model file name this export writes, e.g. ``seaformer-b-seg-512x512-fp32.tflite``."""
         from seaformer_deploy.models.variants import normalize_task, normalize_variant
 
         stem = artifact_stem(normalize_variant(self.variant), normalize_task(self.task), self.resolved_input_hw(),
-                             self.quant, self.output_mode, self.resolved_layout(), self.format)
+                             self.quant, self.output_mode, self.resolved_layout(), self.format,
+                             self.resolved_labels_method())
         return f"{stem}.{self.format}"
 
     def validate(self) -> None:
@@ -67,6 +77,9 @@ class ExportOptions:
                 "int8 needs calibration images: pass --calib-data DIR (or --calib-data demo to calibrate on the "
                 "built-in synthetic images, which is recorded in the report)"
             )
+        if self.labels_method and self.output_mode != "labels":
+            raise UsageError("--labels-method applies to --output-mode labels only")
+        self.resolved_labels_method()
         if not self.float_io and not (self.format == "tflite" and self.quant == "int8"):
             raise UsageError("integer I/O (--no-float-io) applies to int8 TFLite exports only")
 
@@ -89,11 +102,16 @@ class ExportOptions:
 
 
 def artifact_stem(variant: str, task: str, input_hw: tuple[int, int], quant: str, output_mode: str,
-                  layout: str, fmt: str) -> str:
-    """``seaformer-b-seg-512x512-fp32``, plus the output mode and layout when they are not the defaults."""
+                  layout: str, fmt: str, labels_method: str | None = None) -> str:
+    """``seaformer-b-seg-512x512-fp32``, plus the output mode (and a non-default label-map method) and the
+    layout when they are not the defaults."""
+    from seaformer_deploy.models.label_methods import DEFAULT_LABELS_METHOD
+
     parts = [f"seaformer-{variant.lower()}", task, f"{input_hw[0]}x{input_hw[1]}", quant]
     if output_mode != "logits":
         parts.append(output_mode)
+    if output_mode == "labels" and labels_method not in (None, DEFAULT_LABELS_METHOD):
+        parts.append(str(labels_method))
     if layout != DEFAULT_LAYOUT[fmt]:
         parts.append(layout)
     return "-".join(parts)

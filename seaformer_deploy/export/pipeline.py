@@ -52,6 +52,7 @@ from seaformer_deploy.fileio import ensure_writable_dir, write_json_atomic
 from seaformer_deploy.model_facts import ModelFacts, WeightSource
 from seaformer_deploy.models.complexity import count_macs, count_params
 from seaformer_deploy.models.deploy import DeployModel, prepare_for_deploy
+from seaformer_deploy.models.label_methods import DEFAULT_LABELS_METHOD
 from seaformer_deploy.models.variants import normalize_task, normalize_variant
 from seaformer_deploy.runtime import load_exported
 
@@ -83,7 +84,8 @@ class ExportPlan:
         variant, task = normalize_variant(options.variant), normalize_task(options.task)
         input_hw, layout = options.resolved_input_hw(), options.resolved_layout()
         output_dir = ensure_writable_dir(output_dir)
-        stem = artifact_stem(variant, task, input_hw, options.quant, options.output_mode, layout, options.format)
+        stem = artifact_stem(variant, task, input_hw, options.quant, options.output_mode, layout, options.format,
+                             options.resolved_labels_method())
         return cls(options, variant, task, input_hw, layout, stem, output_dir)
 
     @property
@@ -138,10 +140,11 @@ def export(options: ExportOptions, output_dir: str | Path, *, progress: Progress
     model = clock.run("1/8 build model", build_model, plan.variant, plan.task, options.num_classes,
                       options.checkpoint, allow_partial=options.allow_partial,
                       trust_checkpoint=options.trust_checkpoint, progress=clock.say)
+    labels_method = options.resolved_labels_method() or DEFAULT_LABELS_METHOD
     reference = DeployModel(copy.deepcopy(model), plan.input_hw, output_mode=options.output_mode,
-                            layout=plan.layout).eval()
+                            layout=plan.layout, labels_method=labels_method).eval()
     deployed = clock.run("2/8 deploy transforms", prepare_for_deploy, model, plan.input_hw,
-                         output_mode=options.output_mode, layout=plan.layout)
+                         output_mode=options.output_mode, layout=plan.layout, labels_method=labels_method)
     with tempfile.TemporaryDirectory(prefix=f".{plan.stem}.", dir=plan.output_dir) as staging_name:
         staging = Path(staging_name)
         staged = staging / plan.model_path.name
@@ -202,6 +205,7 @@ def model_facts(plan: ExportPlan, model: Any, deployed: DeployModel, staged: Pat
     return ModelFacts(
         variant=model.variant, task=model.task, num_classes=model.num_classes, input_size_hw=plan.input_hw,
         layout=deployed.layout, input=exported.input, output=exported.output, output_mode=deployed.output_mode,
+        labels_method=plan.options.resolved_labels_method(),
         quantization=plan.options.quant, mean=normalization.mean, std=normalization.std,
         color_order=normalization.color_order, weights=WeightSource(model.weights.source),
         weights_state_sha256=model.weights.state_sha256,
@@ -230,7 +234,8 @@ def lint_staged(plan: ExportPlan, staged: Path) -> tuple[Graph, DelegateInfo | N
     graph = load_graph(staged)
     delegation = inspect_delegation(staged) if fmt == "tflite" else None
     runtime_graph = onnxruntime_optimized_graph(staged) if fmt == "onnx" else None
-    report = lint_graph(graph, budget=budgets.layout_op_budget(fmt, plan.variant, plan.layout),
+    report = lint_graph(graph, budget=budgets.layout_op_budget(fmt, plan.variant, plan.layout,
+                                                                     plan.options.output_mode),
                         quantized=plan.options.quant in ("int8", "dynamic"), delegate_info=delegation,
                         runtime_graph=runtime_graph)
     return graph, delegation, report

@@ -25,7 +25,8 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.models.deploy_attention import rewrite_attention_channels_last
-from seaformer_deploy.models.label_maps import DEFAULT_LABELS_METHOD, LabelMap, LabelsMethod, check_labels_method
+from seaformer_deploy.models.label_maps import LabelMap
+from seaformer_deploy.models.label_methods import DEFAULT_LABELS_METHOD, LabelsMethod, check_labels_method
 from seaformer_deploy.models.layers import Conv2dBN, ConvModule, DropPath
 from seaformer_deploy.models.seaformer import SqueezeAxialPositionalEmbedding
 

@@ -10,32 +10,19 @@ pixels it covers (nearest-neighbour upsampling by an integer factor):
 - ``quarter``: bilinear to 1/4, argmax, each label repeated 4x4;
 - ``fast``: argmax of the 1/8 logits, each label repeated 8x8.
 
-The same function serves the exported graph and the host-side post-processing of a logits model, so both
-give identical maps for one method. Measured latency and mIoU of each method: ``docs/performance.md``.
+Names, strides and the default live in ``label_methods``. The same module serves the exported graph and the
+host-side post-processing of a logits model, so both give identical maps for one method.
+Measured latency and mIoU of each method: ``docs/performance.md``.
 """
 
 from __future__ import annotations
-
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from seaformer_deploy.errors import UsageError
-
-LabelsMethod = Literal["exact", "half", "quarter", "fast"]
-LABEL_METHODS: tuple[str, ...] = ("exact", "half", "quarter", "fast")
-DEFAULT_LABELS_METHOD: LabelsMethod = "quarter"
-# Input pixels per label of the grid on which each method takes the argmax (logits are at 1/8).
-ARGMAX_STRIDE = {"exact": 1, "half": 2, "quarter": 4, "fast": 8}
-
-
-def check_labels_method(method: str) -> LabelsMethod:
-    """Return ``method`` if it names a label-map method, else raise a UsageError listing them."""
-    if method not in LABEL_METHODS:
-        raise UsageError(f"unknown labels method {method!r}: choose one of {', '.join(LABEL_METHODS)}")
-    return method  # type: ignore[return-value]
+from seaformer_deploy.models.label_methods import ARGMAX_STRIDE, LabelsMethod, check_labels_method
 
 
 class LabelMap(nn.Module):
