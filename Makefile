@@ -40,11 +40,12 @@ export-all: install
 bench: install
 	$(BIN)/seaformer-bench suite bench/standard.json --device $(DEVICE) --output-dir build/bench
 
-# Export time and artifact size of every variant and format, and int8 parity on random vs demo weights
-# (benchmarks, not tests).
+# Export time and artifact size of every variant and format, int8 parity on random vs demo weights, and the
+# side-by-side latency table of perf.py (benchmarks, not tests).
 perf: install
 	$(BIN)/python benchmarks/export_times.py --output build/perf/export_times.json
 	$(BIN)/python benchmarks/int8_weights.py --output build/perf/int8_weights.json
+	$(BIN)/python benchmarks/perf.py --output build/perf/perf.json
 
 clean:
 	rm -rf build .pytest_cache

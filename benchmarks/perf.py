@@ -148,7 +148,11 @@ def main(variants: str, input_size: str, thread_list: str, runs: int, warmup: in
         for variant in variants:
             methods = ("exact", "half", "quarter", "fast") if variant in label_variants else ()
             console.print(f"building {variant} models ...")
-            models = build_models(variant, input_size, checkpoint, Path(folder) / variant, label_methods=methods)
+            models, failed = build_models(variant, input_size, checkpoint, Path(folder) / variant,
+                                          label_methods=methods)
+            notes += failed
+            for failure in failed:
+                console.print(f"[red]export failed, no row:[/red] {failure}")
             for count in threads:
                 invokes = {
                     m.config: (onnxruntime_invoke if m.engine == "onnxruntime" else litert_invoke)(m.path, count)
@@ -157,8 +161,9 @@ def main(variants: str, input_size: str, thread_list: str, runs: int, warmup: in
                 times = interleaved(invokes, warmup=warmup, runs=runs)
                 rows += [_row(m, count, times[m.config], peak["gmacs_per_s"]) for m in models]
                 console.print(f"timed {variant} at {count} thread(s)")
-            fp32 = next(m for m in models if m.config == "fp32")
-            modules[variant] = module_rates(fp32.path, runs=10, warmup=2, peak_gmacs=peak["gmacs_per_s"])
+            fp32 = next((m for m in models if m.config == "fp32"), None)
+            if fp32 is not None:
+                modules[variant] = module_rates(fp32.path, runs=10, warmup=2, peak_gmacs=peak["gmacs_per_s"])
     _add_ratios(rows)
     verdicts = _targets(rows, export_cost)
     table = Table(title=f"SeaFormer at {input_size}, XNNPACK / onnxruntime, interleaved, {runs} runs each")

@@ -81,17 +81,23 @@ def _exported(variant: str, input_size: str, weights: str | None, folder: Path, 
 
 
 def build_models(variant: str, input_size: str, weights: str | None, folder: Path, *,
-                 label_methods: tuple[str, ...] = LABEL_METHODS) -> list[PerfModel]:
-    """Every model of one variant, written under ``folder``."""
+                 label_methods: tuple[str, ...] = LABEL_METHODS) -> tuple[list[PerfModel], list[str]]:
+    """Every model of one variant, written under ``folder``, and the exports that failed their gates (such a
+    configuration has no row; the failure is reported instead)."""
     folder.mkdir(parents=True, exist_ok=True)
     reference = sd.build_model(variant, checkpoint=weights).eval()
     input_hw = sd.parse_input_size(input_size)
     macs = count_macs(reference, input_hw)["total"]
     models: list[PerfModel] = []
+    failures: list[str] = []
 
     def add(config: str, engine: str, make: object) -> None:
         started = time.perf_counter()
-        path = make()  # type: ignore[operator]
+        try:
+            path = make()  # type: ignore[operator]
+        except CheckFailedError as exc:
+            failures.append(f"{variant} {config}: {exc}")
+            return
         models.append(PerfModel(variant, config, path, engine, macs, graph_facts(path), time.perf_counter() - started))
 
     def plain() -> Path:
@@ -114,4 +120,4 @@ def build_models(variant: str, input_size: str, weights: str | None, folder: Pat
     add("onnx fp32", "onnxruntime", lambda: _exported(variant, input_size, weights, folder, format="onnx"))
     for method in label_methods:
         add(f"labels {method}", "litert", lambda method=method: labels(method))
-    return models
+    return models, failures
