@@ -46,6 +46,7 @@ perf: install
 	$(BIN)/python benchmarks/export_times.py --output build/perf/export_times.json
 	$(BIN)/python benchmarks/int8_weights.py --output build/perf/int8_weights.json
 	$(BIN)/python benchmarks/perf.py --output build/perf/perf.json
+	$(BIN)/python benchmarks/label_methods.py --output build/perf/label_methods.json
 
 clean:
 	rm -rf build .pytest_cache

@@ -2,7 +2,8 @@
 
 Where each method takes the argmax, in input pixels per label (logits are at 1/8): ``exact`` 1 (bilinear to
 the input size, as mmseg evaluates), ``half`` 2, ``quarter`` 4, ``fast`` 8 (the logits' own grid). The
-default is the fastest method within 0.3 mIoU of ``exact`` on the demo scenes (``docs/performance.md``).
+default is the fastest method within 0.3 mIoU of ``exact`` on the demo scenes with the demo weights
+(``benchmarks/label_methods.py``; the numbers are in ``docs/performance.md``).
 """
 
 from __future__ import annotations
