@@ -1,0 +1,102 @@
+"""Per-module blame: which SeaFormer modules (and which op types of the graph) account for a latency change.
+
+Module times come from each side's per-op profile mapped to modules; they are compared row by row. Profiles
+taken on a phone's builtin kernels (needed there to name the rows) are slower than the delegate: their shares
+are meaningful, their absolute times less so, and the sentence says which it reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from seaformer_deploy.report.loading import BenchRun
+
+# Rows that are not a module of the network: they stay in the table but are not named as the cause.
+_NOT_MODULES = ("gap", "unattributed")
+
+
+@dataclass(frozen=True)
+class ModuleDelta:
+    """One module on both sides; a module missing on one side has None there."""
+
+    module: str
+    baseline_ms: float | None
+    current_ms: float | None
+
+    @property
+    def delta_ms(self) -> float:
+        return (self.current_ms or 0.0) - (self.baseline_ms or 0.0)
+
+    @property
+    def delta_pct(self) -> float | None:
+        """Change relative to the baseline's time of this module (None when the baseline lacks it)."""
+        return self.delta_ms / self.baseline_ms if self.baseline_ms else None
+
+
+@dataclass(frozen=True)
+class OpTypeDelta:
+    op_type: str
+    baseline: int
+    current: int
+
+    @property
+    def delta(self) -> int:
+        return self.current - self.baseline
+
+
+@dataclass(frozen=True)
+class Blame:
+    """Module and op-type deltas sorted by absolute change, and one sentence naming the main cause."""
+
+    modules: tuple[ModuleDelta, ...] | None
+    op_types: tuple[OpTypeDelta, ...] | None
+    sentence: str
+    kernel_modes: tuple[str, str] | None
+
+
+def _module_deltas(baseline: BenchRun, current: BenchRun) -> tuple[ModuleDelta, ...]:
+    assert baseline.modules is not None and current.modules is not None
+    base = {row.module: row.ms for row in baseline.modules.rows}
+    cur = {row.module: row.ms for row in current.modules.rows}
+    rows = [ModuleDelta(name, base.get(name), cur.get(name)) for name in dict.fromkeys([*base, *cur])]
+    return tuple(sorted(rows, key=lambda row: -abs(row.delta_ms)))
+
+
+def _op_type_deltas(baseline: dict[str, int], current: dict[str, int]) -> tuple[OpTypeDelta, ...]:
+    rows = [OpTypeDelta(op, int(baseline.get(op, 0)), int(current.get(op, 0)))
+            for op in dict.fromkeys([*baseline, *current])]
+    return tuple(sorted((row for row in rows if row.delta), key=lambda row: (-abs(row.delta), row.op_type)))
+
+
+def _sentence(modules: tuple[ModuleDelta, ...], total_ms: float, kernel_note: str) -> str:
+    named = [row for row in modules if row.module not in _NOT_MODULES]
+    if not named:
+        return "no module of the network appears in both profiles"
+    top = named[0]
+    same_direction = sum(row.delta_ms for row in named if row.delta_ms * total_ms > 0)
+    if abs(total_ms) < 1e-9 or abs(top.delta_ms) < 1e-9:
+        return f"the per-module times did not change{kernel_note}"
+    share = top.delta_ms / same_direction if same_direction else 0.0
+    pct = "" if top.delta_pct is None else f", {top.delta_pct:+.0%} of its own time"
+    return (f"{top.module} explains most of the change: {top.delta_ms:+.3f} ms{pct}, {share:.0%} of the "
+            f"{same_direction:+.3f} ms that modules moved in the direction of the total "
+            f"({total_ms:+.3f} ms end to end in the profiles){kernel_note}")
+
+
+def blame(baseline: BenchRun, current: BenchRun) -> Blame:
+    """Compare the two sides' module tables and op histograms; say plainly what is missing."""
+    op_types = None
+    if baseline.op_histogram is not None and current.op_histogram is not None:
+        op_types = _op_type_deltas(baseline.op_histogram, current.op_histogram)
+    missing = [side for side, run in (("baseline", baseline), ("current", current)) if run.modules is None]
+    if missing:
+        return Blame(None, op_types, f"no per-module blame: no profile in the {' and '.join(missing)} report"
+                     + ("s" if len(missing) > 1 else ""), None)
+    assert baseline.modules is not None and current.modules is not None
+    modes = (baseline.modules.kernel_mode, current.modules.kernel_mode)
+    kernel_note = ""
+    if "builtin" in modes:
+        kernel_note = " (builtin-kernel profile: read the shares, the absolute times are slower than the delegate's)"
+    modules = _module_deltas(baseline, current)
+    total = current.modules.e2e_ms - baseline.modules.e2e_ms
+    return Blame(modules, op_types, _sentence(modules, total, kernel_note), modes)

@@ -1,0 +1,180 @@
+"""The verdict on two bench reports of one model on one device: REGRESSION, IMPROVEMENT, NO CHANGE or
+INCONCLUSIVE (with the reasons), from the latency test, the accuracy delta and what must match.
+
+Rule: REGRESSION only if the one-sided Mann-Whitney U test on launch medians gives p < alpha AND the median
+slowed down by at least max(threshold, noise_factor x the baseline's CV between launches) (IMPROVEMENT the
+mirror image). A significant change smaller than the noise floor but above the threshold is INCONCLUSIVE;
+an mIoU drop beyond ``max_miou_drop`` is a REGRESSION too. The models may differ (that is the change under
+test); the device, threads, delegate, input size and output mode may not.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from seaformer_deploy.report.blame import Blame, blame
+from seaformer_deploy.report.fingerprint import device_fingerprint
+from seaformer_deploy.report.loading import BenchRun
+from seaformer_deploy.report.statistics import DecisionRule, LatencyTest, compare_latency
+
+WORST_CLASSES = 5
+
+
+class Verdict(enum.Enum):
+    REGRESSION = "REGRESSION"
+    IMPROVEMENT = "IMPROVEMENT"
+    NO_CHANGE = "NO CHANGE"
+    INCONCLUSIVE = "INCONCLUSIVE"
+
+    @property
+    def exit_code(self) -> int:
+        return {"REGRESSION": 1, "INCONCLUSIVE": 3}.get(self.value, 0)
+
+
+# When several pairs are compared, the overall verdict is the most severe one.
+_SEVERITY = (Verdict.NO_CHANGE, Verdict.IMPROVEMENT, Verdict.INCONCLUSIVE, Verdict.REGRESSION)
+
+
+def overall_verdict(verdicts: list[Verdict]) -> Verdict:
+    return max(verdicts, key=_SEVERITY.index) if verdicts else Verdict.INCONCLUSIVE
+
+
+@dataclass(frozen=True)
+class ClassChange:
+    name: str
+    baseline_iou: float
+    current_iou: float
+
+    @property
+    def delta(self) -> float:
+        return self.current_iou - self.baseline_iou
+
+
+@dataclass(frozen=True)
+class AccuracyDelta:
+    """mIoU of both sides (fractions) on the same dataset, and the classes whose IoU fell most."""
+
+    dataset: str
+    baseline_miou: float
+    current_miou: float
+    worst_classes: tuple[ClassChange, ...]
+
+    @property
+    def drop_points(self) -> float:
+        return 100 * (self.baseline_miou - self.current_miou)
+
+
+@dataclass
+class Comparison:
+    baseline: BenchRun
+    current: BenchRun
+    rule: DecisionRule
+    verdict: Verdict
+    reasons: list[str]
+    latency: LatencyTest | None
+    accuracy: AccuracyDelta | None
+    blame: Blame
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        from seaformer_deploy.report.serialize import comparison_to_dict
+
+        return comparison_to_dict(self)
+
+
+def setup_mismatches(baseline: BenchRun, current: BenchRun) -> list[str]:
+    """What differs between the two measurement setups (empty when they may be compared)."""
+    problems = [f"device fingerprint differs: {', '.join(diff)}" for diff in [
+        device_fingerprint(baseline.device).differences(device_fingerprint(current.device))] if diff]
+    for what, base, cur in (("threads", baseline.threads, current.threads),
+                            ("delegate", baseline.delegate, current.delegate),
+                            ("input size", "x".join(map(str, baseline.input_size_hw)),
+                             "x".join(map(str, current.input_size_hw))),
+                            ("output mode", baseline.output_mode, current.output_mode),
+                            ("task", baseline.task, current.task)):
+        if base != cur:
+            problems.append(f"{what} differs: {base} vs {cur}")
+    return problems
+
+
+def _side_problems(side: str, run: BenchRun, rule: DecisionRule) -> list[str]:
+    problems = []
+    if len(run.launches) < rule.min_launches:
+        problems.append(f"{side} has {len(run.launches)} launch(es), at least {rule.min_launches} are needed")
+    if run.incomplete:
+        problems.append(f"{side} run stopped early: {run.incomplete}")
+    throttled = [launch.index for launch in run.launches if launch.throttled]
+    if throttled:
+        problems.append(f"{side} launches {throttled} ran throttled")
+    unstable = [reason for reason in run.stable_reasons if "throttled" not in reason]
+    problems += [f"{side} is unstable: {reason}" for reason in unstable]
+    return problems
+
+
+def accuracy_delta(baseline: BenchRun, current: BenchRun) -> AccuracyDelta | None:
+    """The mIoU change when both sides were evaluated on the same dataset and image count, else None."""
+    base, cur = baseline.accuracy, current.accuracy
+    if base is None or cur is None or (base.dataset, base.num_samples) != (cur.dataset, cur.num_samples):
+        return None
+    cur_iou = {row.name: row.iou for row in cur.per_class}
+    changes = [ClassChange(row.name, row.iou, cur_iou[row.name]) for row in base.per_class
+               if row.iou is not None and cur_iou.get(row.name) is not None
+               and not math.isnan(row.iou) and not math.isnan(cur_iou[row.name])]  # type: ignore[arg-type]
+    worst = tuple(sorted((c for c in changes if c.delta < 0), key=lambda c: c.delta)[:WORST_CLASSES])
+    return AccuracyDelta(base.dataset, base.miou, cur.miou, worst)
+
+
+def _latency_verdict(test: LatencyTest, rule: DecisionRule) -> tuple[Verdict, str]:
+    """The latency verdict with the sentence that justifies it."""
+    for verdict, p, change, word in ((Verdict.REGRESSION, test.p_slower, test.change, "slowdown"),
+                                     (Verdict.IMPROVEMENT, test.p_faster, -test.change, "speed-up")):
+        if p < rule.alpha and change >= test.min_effect:
+            return verdict, (f"{word} {test.change_text()}: p={p:.2g} < {rule.alpha:g} and at least "
+                             f"{test.min_effect:.1%} (max of the {rule.threshold:.0%} threshold and "
+                             f"{rule.noise_factor:g} x the baseline CV {test.baseline_cv:.1%})")
+        if p < rule.alpha and change >= rule.threshold:
+            return Verdict.INCONCLUSIVE, (
+                f"the {word} {test.change_text()} is significant (p={p:.2g}) but below {rule.noise_factor:g} x "
+                f"the baseline's CV between launches ({test.min_effect:.1%}): measure with more launches or on "
+                "a quieter device")
+    p = min(test.p_slower, test.p_faster)
+    if p < rule.alpha:
+        return Verdict.NO_CHANGE, (f"{test.change_text()} is significant (p={p:.2g}) but within the "
+                                   f"{rule.threshold:.0%} threshold")
+    return Verdict.NO_CHANGE, (f"{test.change_text()} is not significant (p={test.p_slower:.2g} slower, "
+                               f"{test.p_faster:.2g} faster; alpha {rule.alpha:g})")
+
+
+def compare_runs(baseline: BenchRun, current: BenchRun, rule: DecisionRule | None = None) -> Comparison:
+    """The verdict on ``current`` against ``baseline``; see the module docstring."""
+    rule = rule or DecisionRule()
+    mismatches = setup_mismatches(baseline, current)
+    problems = _side_problems("baseline", baseline, rule) + _side_problems("current", current, rule)
+    test = None
+    if len(baseline.launches) >= 2 and len(current.launches) >= 2:
+        test = compare_latency(baseline.centres_ms, current.centres_ms, rule)
+    accuracy = accuracy_delta(baseline, current)
+    reasons = mismatches + problems
+    if test is None and not reasons:
+        reasons.append("a latency test needs at least two launches per side")
+    verdict = Verdict.INCONCLUSIVE
+    if not reasons and test is not None:
+        verdict, reason = _latency_verdict(test, rule)
+        reasons.append(reason)
+    if rule.max_miou_drop is not None and not mismatches:
+        if accuracy is None:
+            reasons.append("--max-miou-drop needs accuracy on the same dataset and image count in both reports")
+            if verdict is not Verdict.REGRESSION:
+                verdict = Verdict.INCONCLUSIVE
+        elif accuracy.drop_points > rule.max_miou_drop:
+            classes = ", ".join(f"{c.name} {100 * c.delta:+.1f}" for c in accuracy.worst_classes) or "none"
+            reasons.append(f"mIoU fell {accuracy.drop_points:.2f} points (allowed {rule.max_miou_drop:g}); "
+                           f"IoU fell most for: {classes}")
+            verdict = Verdict.REGRESSION
+    notes = []
+    if baseline.model_sha256 and baseline.model_sha256 == current.model_sha256:
+        notes.append("both sides measured the same model file (an A/A comparison)")
+    return Comparison(baseline, current, rule, verdict, reasons, test, accuracy, blame(baseline, current), notes)
