@@ -72,15 +72,15 @@ def _sentence(modules: tuple[ModuleDelta, ...], total_ms: float, kernel_note: st
     named = [row for row in modules if row.module not in _NOT_MODULES]
     if not named:
         return "no module of the network appears in both profiles"
-    top = named[0]
-    same_direction = sum(row.delta_ms for row in named if row.delta_ms * total_ms > 0)
-    if abs(total_ms) < 1e-9 or abs(top.delta_ms) < 1e-9:
-        return f"the per-module times did not change{kernel_note}"
-    share = top.delta_ms / same_direction if same_direction else 0.0
+    # The cause is a module that moved the way the total did (rows are sorted by |delta|, so the first).
+    along = [row for row in named if row.delta_ms * total_ms > 0]
+    if not along:
+        return f"no module moved in the direction of the end-to-end change ({total_ms:+.3f} ms){kernel_note}"
+    top, moved = along[0], sum(row.delta_ms for row in along)
     pct = "" if top.delta_pct is None else f", {top.delta_pct:+.0%} of its own time"
-    return (f"{top.module} explains most of the change: {top.delta_ms:+.3f} ms{pct}, {share:.0%} of the "
-            f"{same_direction:+.3f} ms that modules moved in the direction of the total "
-            f"({total_ms:+.3f} ms end to end in the profiles){kernel_note}")
+    return (f"{top.module} explains most of the change: {top.delta_ms:+.3f} ms{pct}, {top.delta_ms / moved:.0%} of "
+            f"the {moved:+.3f} ms that modules moved in the direction of the total ({total_ms:+.3f} ms end to end "
+            f"in the profiles){kernel_note}")
 
 
 def blame(baseline: BenchRun, current: BenchRun) -> Blame:

@@ -1,0 +1,185 @@
+"""seaformer-report on real bench reports of this host: T against S, outputs, baselines, folders, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+from report_helpers import edited_copy, real_reports
+
+from seaformer_deploy.cli.report import main as report_cli
+from seaformer_deploy.report.loading import BENCH_SCHEMA
+
+
+@pytest.fixture(scope="session")
+def reports(tmp_path_factory):
+    return real_reports(tmp_path_factory)
+
+
+def _report(args: list[str]):
+    return CliRunner().invoke(report_cli, [str(arg) for arg in args])
+
+
+def test_t_against_s_is_a_regression_blaming_the_modules_that_grew(reports) -> None:
+    result = _report(["compare", reports.t_report, reports.s_report, "--json"])
+    assert result.exit_code == 1, result.output
+    (comparison,) = json.loads(result.stdout)
+    assert comparison["verdict"] == "REGRESSION" and comparison["exit_code"] == 1
+    latency = comparison["latency"]
+    assert latency["change"] > 0.3 and latency["ci_low"] > 0.3 and latency["p_slower"] < 0.01
+    assert comparison["reasons"][0].startswith(f"slowdown {latency['text']}: p=")
+    modules = comparison["blame"]["modules"]
+    grew = [row for row in modules if row["module"] not in ("gap", "unattributed") and row["delta_ms"] > 0]
+    deltas = [abs(row["delta_ms"]) for row in modules]
+    assert deltas == sorted(deltas, reverse=True)
+    # S has a third block in each transformer stage that T lacks: they appear with no baseline time.
+    assert {"trans1.block2.attn", "trans2.block2.attn"} <= {r["module"] for r in modules if r["baseline_ms"] is None}
+    assert comparison["blame"]["sentence"].startswith(f"{grew[0]['module']} explains most of the change: +")
+    assert grew[0]["delta_ms"] == max(row["delta_ms"] for row in grew)
+    op_types = {row["op_type"]: row["delta"] for row in comparison["blame"]["op_types"]}
+    assert op_types["BATCH_MATMUL"] > 0 and op_types["CONV_2D"] > 0
+    assert "REGRESSION" in result.stderr and "explains most of the change" in result.stderr
+
+
+def test_markdown_appends_a_summary_with_details_and_environment(reports, tmp_path) -> None:
+    summary = tmp_path / "step_summary.md"
+    summary.write_text("## an earlier step\n")
+    result = _report(["compare", reports.t_report, reports.s_report, "--markdown", summary])
+    assert result.exit_code == 1
+    text = summary.read_text()
+    assert text.startswith("## an earlier step\n")
+    assert "## :x: Latency: REGRESSION" in text
+    assert "**REGRESSION** `seaformer-s-seg-64x64-fp32.tflite` vs `seaformer-t-seg-64x64-fp32.tflite`" in text
+    header = "| model | device | baseline median / p90 ms | current median / p90 ms | delta [95% CI] | p-value |"
+    assert header in text
+    row = next(line for line in text.splitlines() if line.startswith("| `seaformer-s"))
+    assert row.count("|") == 9 and "% [+" in row
+    assert text.count("<details>") == 2 and "</details>" in text and "| trans2.block2.attn |" in text
+    assert "ai-edge-litert=" in text.split("Environment")[1]
+
+
+def test_reports_on_other_setups_are_inconclusive_with_the_reason(reports, tmp_path) -> None:
+    def more_threads(data: dict) -> None:
+        data["protocol"]["threads"] = 4
+
+    other = edited_copy(reports.s_report, tmp_path / "s-4threads.bench.json", more_threads)
+    result = _report(["compare", reports.t_report, other])
+    assert result.exit_code == 3
+    assert "INCONCLUSIVE" in result.stdout and "threads differs: 1 vs 4" in result.stdout
+
+    def other_cpu(data: dict) -> None:
+        data["device"]["cpu"] = "Another CPU"
+
+    elsewhere = edited_copy(reports.s_report, tmp_path / "s-elsewhere.bench.json", other_cpu)
+    result = _report(["compare", reports.t_report, elsewhere, "--json"])
+    assert result.exit_code == 3
+    (comparison,) = json.loads(result.stdout)
+    assert any(reason.startswith("device fingerprint differs: cpu ") and "Another CPU" in reason
+               for reason in comparison["reasons"])
+
+
+def test_folders_are_paired_by_model_and_device(reports, tmp_path) -> None:
+    base, cur = tmp_path / "base", tmp_path / "cur"
+    for folder in (base, cur):
+        folder.mkdir()
+    shutil.copy(reports.t_report, base)
+    shutil.copy(reports.s_report, base)
+    shutil.copy(reports.t_report, cur)
+    result = _report(["compare", base, cur, "--json"])
+    assert result.exit_code == 0, result.output
+    (comparison,) = json.loads(result.stdout)
+    assert comparison["verdict"] == "NO CHANGE" and comparison["latency"]["change"] == 0.0
+    assert "seaformer-s-seg-64x64-fp32.tflite.local.bench.json (baseline only)" in result.stderr
+    (cur / reports.t_report.name).unlink()
+    shutil.copy(reports.s_report, cur / "renamed.bench.json")
+    assert json.loads(_report(["compare", base, cur, "--json"]).stdout)[0]["current"]["model"].startswith(
+        "seaformer-s")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = _report(["compare", base, empty])
+    assert result.exit_code == 2 and "holds no *.bench.json bench report" in result.stderr
+
+
+def test_baselines_are_stored_and_found_by_device_fingerprint(reports, tmp_path) -> None:
+    store = tmp_path / "baselines"
+    result = _report(["update-baseline", reports.t_report, "--baselines-dir", store])
+    assert result.exit_code == 0, result.output
+    (stored,) = store.glob("*/*.bench.json")
+    assert stored.parent.name.startswith("local-") and (stored.parent / "device.json").is_file()
+    result = _report(["compare", "--baselines-dir", store, reports.s_report, "--json"])
+    # The stored baseline is T's report; S's model file has no baseline there.
+    assert result.exit_code == 2 and "the baseline of its device has no report of seaformer-s" in result.stderr
+    renamed = edited_copy(reports.s_report, tmp_path / "cur" / "s.bench.json",
+                          lambda data: data["model"].update(file=stored.name.split(".local")[0]))
+    result = _report(["compare", "--baselines-dir", store, renamed, "--json"])
+    assert result.exit_code == 1 and json.loads(result.stdout)[0]["verdict"] == "REGRESSION"
+
+    def elsewhere(data: dict) -> None:
+        data["device"]["cores"] = 64
+
+    other = edited_copy(reports.t_report, tmp_path / "other" / reports.t_report.name, elsewhere)
+    result = _report(["compare", "--baselines-dir", store, other])
+    assert result.exit_code == 2
+    assert "no baseline for its device (local: cpu" in result.stderr and "cores 64" in result.stderr
+    assert f"stored devices: {stored.parent.name}" in result.stderr
+
+
+def _one_error_line(result, exit_code: int) -> str:
+    assert result.exit_code == exit_code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in result.output, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(("case", "expected"), [
+    ("missing", "does not exist"),
+    ("empty", "is empty"),
+    ("corrupt", "is not valid JSON (line "),
+    ("not_a_report", "is not a bench report (no 'schema' field)"),
+    ("other_schema", f"has schema 'seaformer-deploy/bench-report@2'; this seaformer-report reads '{BENCH_SCHEMA}'"),
+    ("no_latency", "has no latency measurements (the run stopped early: phone disconnected)"),
+    ("malformed", "is a malformed bench report (KeyError"),
+])
+def test_bad_input_is_one_line_and_exit_2(reports, tmp_path, case, expected) -> None:
+    bad = tmp_path / f"{case}.bench.json"
+    if case == "empty":
+        bad.write_text("")
+    elif case == "corrupt":
+        bad.write_text(reports.t_report.read_text()[:200])
+    elif case == "not_a_report":
+        bad.write_text(json.dumps({"benchmark": "export_times", "rows": []}))
+    elif case == "other_schema":
+        edited_copy(reports.t_report, bad, lambda data: data.update(schema="seaformer-deploy/bench-report@2"))
+    elif case == "no_latency":
+        def stopped(data: dict) -> None:
+            data["latency"] = {"summary": {"launches": 0, "median_ms": None}, "launches": []}
+            data["incomplete"] = "phone disconnected"
+
+        edited_copy(reports.t_report, bad, stopped)
+    elif case == "malformed":
+        edited_copy(reports.t_report, bad, lambda data: data.pop("protocol"))
+    line = _one_error_line(_report(["compare", reports.t_report, bad]), 2)
+    assert str(bad) in line and expected in line
+
+
+def test_usage_errors_are_one_line(reports) -> None:
+    assert "compare needs BASELINE and CURRENT, got 1" in _one_error_line(_report(["compare", reports.t_report]), 2)
+    result = _report(["compare", reports.t_report, reports.s_report, "--threshold", "abc"])
+    assert result.exit_code == 2 and "is not a fraction" in result.stderr
+
+
+def test_compare_never_imports_torch(reports) -> None:
+    """The whole compare path, CLI included, runs without torch (and so in well under a second)."""
+    code = ("import sys\nfrom seaformer_deploy.cli.report import main\n"
+            f"sys.argv = ['seaformer-report', 'compare', {str(reports.t_report)!r}, {str(reports.s_report)!r}, "
+            "'--json']\n"
+            "try:\n    main()\nexcept SystemExit as exit:\n    code = exit.code\n"
+            "heavy = sorted(m for m in ('torch', 'onnxruntime', 'ai_edge_litert', 'matplotlib') if m in sys.modules)\n"
+            "print('EXIT', code, 'HEAVY', heavy, file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "EXIT 1 HEAVY []" in done.stderr, done.stderr
+    assert json.loads(done.stdout)[0]["verdict"] == "REGRESSION"
