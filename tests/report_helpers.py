@@ -33,10 +33,20 @@ def real_reports(tmp_path_factory: Any) -> RealReports:
         root = tmp_path_factory.mktemp("report-real")
         models = {v: export(ExportOptions(variant=v, format="tflite", input_size="64"), root / "export").model_path
                   for v in ("T", "S")}
-        options = BenchOptions(warmup=3, runs=20, repeats=8, dataset="demo", limit=2)
-        reports = {v: benchmark(models[v], options, root / f"bench-{v}").report_path for v in models}
+        options = BenchOptions(warmup=3, runs=30, repeats=8, dataset="demo", limit=2)
+        reports = {v: _stable_bench(benchmark, models[v], options, root / f"bench-{v}") for v in models}
         _CACHE["real"] = RealReports(models["T"], models["S"], reports["T"], reports["S"])
     return _CACHE["real"]
+
+
+def _stable_bench(benchmark: Any, model: Path, options: Any, output_dir: Path, attempts: int = 4) -> Path:
+    """The CPU is shared with other jobs: a burst of their load can make one measurement unstable (CV >= 10%),
+    which the comparison rightly calls inconclusive. Tests about verdicts need a stable report, so re-measure."""
+    for _ in range(attempts):
+        result = benchmark(model, options, output_dir)
+        if result.stable:
+            return result.report_path
+    raise AssertionError(f"{model.name}: no stable measurement in {attempts} attempts: {result.report['warnings']}")
 
 
 def edited_copy(source: Path, target: Path, edit: Any) -> Path:

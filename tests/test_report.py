@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -183,3 +184,72 @@ def test_compare_never_imports_torch(reports) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "EXIT 1 HEAVY []" in done.stderr, done.stderr
     assert json.loads(done.stdout)[0]["verdict"] == "REGRESSION"
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _view_in_chromium(page_path: Path, profile: Path) -> dict:
+    """What a person sees of ``page_path`` in headless Chromium, and every request the page made."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.is_file(), "Debian's chromium is missing: `make test` installs it"
+    requests: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page()
+            # Requests the page's Content-Security-Policy blocks never reach the network: count them too.
+            page.add_init_script("window.__blocked = []; document.addEventListener('securitypolicyviolation', "
+                                 "event => window.__blocked.push(event.blockedURI));")
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto(page_path.as_uri(), wait_until="load")
+            images = page.eval_on_selector_all("img", """images => images.map(image => {
+                const box = image.getBoundingClientRect();
+                return {alt: image.alt, complete: image.complete, natural: image.naturalWidth,
+                        width: box.width, height: box.height, visible: getComputedStyle(image).display !== 'none'};
+            })""")
+            text = page.inner_text("body")
+            requests += page.evaluate("window.__blocked")
+            verdict = page.locator("#overall-verdict")
+            verdict_text = verdict.inner_text() if verdict.count() else None
+            verdict_visible = verdict.is_visible() if verdict.count() else False
+        finally:
+            browser.close()
+    return {"images": images, "text": text, "verdict": verdict_text, "verdict_visible": verdict_visible,
+            "external": [url for url in requests if url != page_path.as_uri() and not url.startswith("data:")]}
+
+
+def _assert_plots_shown(seen: dict, count: int) -> None:
+    assert len(seen["images"]) == count, seen["images"]
+    for image in seen["images"]:
+        assert image["complete"] and image["natural"] > 0, f"broken image: {image['alt']}"
+        assert image["width"] > 50 and image["height"] > 50 and image["visible"], image
+    assert seen["external"] == []
+
+
+def test_comparison_html_in_headless_chromium(reports, tmp_path) -> None:
+    page = tmp_path / "latency.html"
+    result = _report(["compare", reports.t_report, reports.s_report, "--html", page])
+    assert result.exit_code == 1, result.output
+    assert "http://" not in page.read_text() and "https://" not in page.read_text()
+    seen = _view_in_chromium(page, tmp_path / "profile")
+    assert seen["verdict"] == "REGRESSION" and seen["verdict_visible"]
+    _assert_plots_shown(seen, 2)
+    assert "explains most of the change" in seen["text"] and "trans2.block2.attn" in seen["text"]
+    assert "+%" not in seen["text"] and "[+" in seen["text"]
+
+
+def test_overview_html_draws_accuracy_against_latency_with_the_paper(reports, tmp_path) -> None:
+    page = tmp_path / "overview.html"
+    result = _report(["html", reports.t_report, reports.s_report.parent, "-o", page])
+    assert result.exit_code == 0, result.output
+    seen = _view_in_chromium(page, tmp_path / "profile")
+    _assert_plots_shown(seen, 2)
+    text = seen["text"]
+    for variant, latency in (("T", 40), ("S", 67), ("B", 106), ("L", 367)):
+        assert f"SeaFormer-{variant} {latency} ms at" in text
+    assert "Snapdragon 865" in text and "seaformer-s-seg-64x64-fp32.tflite" in text

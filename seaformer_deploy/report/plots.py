@@ -87,7 +87,7 @@ def module_bars(comparison: Comparison) -> str | None:
 def latency_overview(runs: list[BenchRun]) -> str:
     """Launch medians of several reports side by side."""
     with _figure(8, 0.9 + 0.35 * len(runs)) as (figure, axes):
-        axes.boxplot([run.centres_ms for run in runs], vert=False, widths=0.5)
+        axes.boxplot([run.centres_ms for run in runs], orientation="horizontal", widths=0.5)
         axes.set_yticks(range(1, len(runs) + 1), [f"{run.model_file} @ {run.device_spec}" for run in runs],
                         fontsize=7)
         axes.set_xlabel("launch median latency (ms)")
