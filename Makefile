@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVICE ?= local
 PYTEST_ARGS ?=
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: install test lint demo export-all bench perf clean
 
@@ -17,8 +18,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-test: install
+test: install $(CHROMIUM)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The HTML report test opens pages in Debian's chromium (browser downloads are not reachable; CI runs as root).
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 lint: install
 	$(BIN)/ruff check seaformer_deploy tests benchmarks export bench
