@@ -7,7 +7,7 @@ DEVICE ?= local
 PYTEST_ARGS ?=
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install test lint demo export-all bench perf clean
+.PHONY: install test test-fast lint demo export-all bench perf clean
 
 install: $(STAMP)
 
@@ -20,6 +20,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 test: install $(CHROMIUM)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The unit tests only (under a minute): everything not marked slow (conversions, exports, training).
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 # The HTML report test opens pages in Debian's chromium (browser downloads are not reachable; CI runs as root).
 $(CHROMIUM):

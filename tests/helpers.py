@@ -1,5 +1,5 @@
 """Helpers shared by tests."""
 
-from seaformer_deploy.models.init import randomize_weights
+from seaformer_deploy.weights.random_init import randomize_weights
 
 __all__ = ["randomize_weights"]

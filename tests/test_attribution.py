@@ -12,8 +12,8 @@ from torch import nn
 
 from seaformer_deploy import RandomWeightsWarning, build_model, prepare_for_deploy
 from seaformer_deploy.bench.attribution import GAP, POSTPROCESS, UNATTRIBUTED, attribute, module_of
-from seaformer_deploy.bench.litert_profiler import profile_tflite
-from seaformer_deploy.bench.op_profile import OpEvent, OpProfile
+from seaformer_deploy.bench.litert.profiler import profile_tflite
+from seaformer_deploy.bench.measures import OpEvent, OpProfile
 from seaformer_deploy.bench.ort_profiler import profile_onnx
 
 # torch.onnx names of SeaFormer-T wrapped by prepare_for_deploy(output_mode="labels"), checked below to

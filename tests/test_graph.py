@@ -13,8 +13,8 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType
 from onnx import TensorProto, helper, numpy_helper
 
 from seaformer_deploy.errors import UsageError
+from seaformer_deploy.export.delegation import inspect_delegation
 from seaformer_deploy.export.graph import load_graph, load_onnx_graph, load_tflite_graph, op_histogram
-from seaformer_deploy.export.lint import inspect_delegation
 
 
 class _TinyNet(torch.nn.Module):

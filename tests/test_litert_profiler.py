@@ -7,14 +7,11 @@ import pytest
 import torch
 from torch import nn
 
-from seaformer_deploy.bench import litert_profiler
-from seaformer_deploy.bench.litert_profiler import (
-    LiteRtVersionError,
-    TfliteNode,
-    align_xnnpack_operators,
-    profile_tflite,
-    read_tflite_nodes,
-)
+from seaformer_deploy.bench.litert import capi
+from seaformer_deploy.bench.litert.capi import LiteRtVersionError
+from seaformer_deploy.bench.litert.nodes import TfliteNode, read_tflite_nodes
+from seaformer_deploy.bench.litert.profiler import profile_tflite
+from seaformer_deploy.bench.litert.xnnpack_alignment import align_xnnpack_operators
 from seaformer_deploy.errors import SeaformerError, UsageError
 
 SIZE = 96
@@ -105,17 +102,17 @@ def test_alignment_skips_elided_nodes_and_keeps_helpers_on_their_node() -> None:
 
 
 def test_unverified_litert_version_is_refused(tiny_tflite, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(litert_profiler, "VERIFIED_LITERT_VERSION", "0.0.1")
+    monkeypatch.setattr(capi, "VERIFIED_LITERT_VERSION", "0.0.1")
     with pytest.raises(LiteRtVersionError) as error:
         profile_tflite(tiny_tflite, [INPUT], runs=1, warmup=0)
     message = str(error.value)
-    assert "0.0.1" in message and litert_profiler.installed_litert_version() in message
+    assert "0.0.1" in message and capi.installed_litert_version() in message
     assert "\n" not in message
     assert isinstance(error.value, SeaformerError) and error.value.exit_code == 2
 
 
 def test_unexpected_event_struct_size_is_refused(tiny_tflite, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(litert_profiler, "PROFILED_EVENT_SIZE", 96)
+    monkeypatch.setattr(capi, "PROFILED_EVENT_SIZE", 96)
     with pytest.raises(LiteRtVersionError, match="104 bytes"):
         profile_tflite(tiny_tflite, [INPUT], runs=1, warmup=0)
 
