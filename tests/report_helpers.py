@@ -1,5 +1,5 @@
 """Shared by the seaformer-report tests: real bench reports of SeaFormer-T and -S at 64 px (made once per
-session through the project's own export and bench API), and synthetic runs for statistics edge cases."""
+session through the project's own export and bench API), and synthetic typed reports for edge cases."""
 
 from __future__ import annotations
 
@@ -8,7 +8,21 @@ import json
 from pathlib import Path
 from typing import Any
 
-from seaformer_deploy.report.loading import BenchRun, LaunchSample
+from seaformer_deploy.bench.attribution import ModuleRow, ModuleTable
+from seaformer_deploy.bench.measures import Launch, RunStats, summarize
+from seaformer_deploy.bench.report import (
+    AccuracySection,
+    BenchReport,
+    DeviceSection,
+    LatencySection,
+    MeasurementProtocol,
+    OpProfileSummary,
+    ProfileSection,
+    ReportedModel,
+)
+from seaformer_deploy.model_facts import ModelFacts, WeightSource
+from seaformer_deploy.report.inputs import ReportFile
+from seaformer_deploy.runtime import TensorSpec
 
 _CACHE: dict[str, Any] = {}
 
@@ -24,29 +38,30 @@ class RealReports:
     s_report: Path
 
 
-def real_reports(tmp_path_factory: Any) -> RealReports:
-    """T and S exported at 64x64 and benchmarked on this host with 8 launches each (cached per session)."""
-    if "real" not in _CACHE:
-        from seaformer_deploy.bench.runner import BenchOptions, benchmark
-        from seaformer_deploy.export.pipeline import ExportOptions, export
-
-        root = tmp_path_factory.mktemp("report-real")
-        models = {v: export(ExportOptions(variant=v, format="tflite", input_size="64"), root / "export").model_path
-                  for v in ("T", "S")}
-        options = BenchOptions(warmup=3, runs=30, repeats=8, dataset="demo", limit=2)
-        reports = {v: _stable_bench(benchmark, models[v], options, root / f"bench-{v}") for v in models}
-        _CACHE["real"] = RealReports(models["T"], models["S"], reports["T"], reports["S"])
-    return _CACHE["real"]
-
-
-def _stable_bench(benchmark: Any, model: Path, options: Any, output_dir: Path, attempts: int = 4) -> Path:
+def _stable_bench(model: Path, output_dir: Path, attempts: int = 4) -> Path:
     """The CPU is shared with other jobs: a burst of their load can make one measurement unstable (CV >= 10%),
     which the comparison rightly calls inconclusive. Tests about verdicts need a stable report, so re-measure."""
+    from seaformer_deploy.bench.options import BenchOptions
+    from seaformer_deploy.bench.runner import benchmark
+
+    options = BenchOptions(warmup=3, runs=30, repeats=8, dataset="demo", limit=2)
     for _ in range(attempts):
         result = benchmark(model, options, output_dir)
         if result.stable:
             return result.report_path
-    raise AssertionError(f"{model.name}: no stable measurement in {attempts} attempts: {result.report['warnings']}")
+    raise AssertionError(f"{model.name}: no stable measurement in {attempts} attempts: {result.report.warnings}")
+
+
+def real_reports(tmp_path_factory: Any, t_model: Path) -> RealReports:
+    """T (the session's exported model) and S exported at 64x64, each benchmarked with 8 launches (cached)."""
+    if "real" not in _CACHE:
+        from seaformer_deploy.export.pipeline import ExportOptions, export
+
+        root = tmp_path_factory.mktemp("report-real")
+        s_model = export(ExportOptions(variant="S", format="tflite", input_size="64"), root / "export").model_path
+        _CACHE["real"] = RealReports(t_model, s_model, _stable_bench(t_model, root / "bench-T"),
+                                     _stable_bench(s_model, root / "bench-S"))
+    return _CACHE["real"]
 
 
 def edited_copy(source: Path, target: Path, edit: Any) -> Path:
@@ -58,15 +73,44 @@ def edited_copy(source: Path, target: Path, edit: Any) -> Path:
     return target
 
 
-def synthetic_run(centres_ms: list[float], *, template: BenchRun | None = None, **changes: Any) -> BenchRun:
-    """A run with these launch medians; everything else from ``template`` (or a plain local run)."""
-    launches = tuple(LaunchSample(i, c, False, ()) for i, c in enumerate(centres_ms))
-    base = template or BenchRun(
-        path=Path("synthetic.bench.json"), model_file="m.tflite", model_sha256="", variant="T", task="seg",
-        input_size_hw=(64, 64), output_mode="logits", quantization="fp32", weights="random",
-        device_spec="local", device=LOCAL_DEVICE, threads=1, delegate="xnnpack", runs_per_launch=20,
-        launches=launches, median_ms=0.0, p90_ms=None, cv_between_launches=0.0, stable_reasons=(), modules=None,
-        op_histogram=None, accuracy=None, incomplete=None, created="", warnings=())
-    return dataclasses.replace(base, launches=launches, median_ms=sorted(centres_ms)[len(centres_ms) // 2],
-                               **changes)
-
+def synthetic_report(centres_ms: list[float], *, device: dict[str, Any] | None = None, threads: int = 1,
+                     delegate: str = "xnnpack", input_size_hw: tuple[int, int] = (64, 64),
+                     output_mode: str = "logits", throttled: tuple[int, ...] = (), reasons: list[str] | None = None,
+                     incomplete: str | None = None, modules: dict[str, float] | None = None,
+                     op_histogram: dict[str, int] | None = None, accuracy: tuple[float, dict[str, float]] | None = None,
+                     sha256: str = "0" * 64, path: str = "synthetic.bench.json") -> ReportFile:
+    """A typed bench report whose launches have these medians (ms); ``modules`` are ms per run by module."""
+    height, width = input_size_hw
+    facts = ModelFacts(variant="T", task="seg", num_classes=150, input_size_hw=input_size_hw, layout="nhwc",
+                       input=TensorSpec("input", (1, height, width, 3), "float32"),
+                       output=TensorSpec("logits", (1, height // 8, width // 8, 150), "float32"),
+                       output_mode=output_mode, quantization="fp32", mean=(123.675, 116.28, 103.53),
+                       std=(58.395, 57.12, 57.375), color_order="RGB", weights=WeightSource.RANDOM,
+                       weights_state_sha256=None)
+    model = ReportedModel(path="m.tflite", file="m.tflite", format="tflite", bytes=1, sha256=sha256, facts=facts,
+                          export_report=None if op_histogram is None else {"op_histogram": op_histogram})
+    launches = [Launch(i, RunStats.from_samples([c * 1e3]), per_run_us=[c * 1e3], throttled=i in throttled)
+                for i, c in enumerate(centres_ms)]
+    summary = summarize(launches)
+    if reasons is not None:
+        summary = dataclasses.replace(summary, reasons=reasons, stable=not reasons)
+    profile = None
+    if modules is not None:
+        e2e = sum(modules.values()) * 1e3
+        rows = tuple(ModuleRow(name, ms * 1e3, 100 * ms * 1e3 / e2e, 1) for name, ms in modules.items())
+        profile = ProfileSection(OpProfileSummary("litert", "xnnpack", 1, [e2e], [e2e], [], []),
+                                 ModuleTable("litert", "xnnpack", e2e, e2e, rows))
+    accuracy_section = None
+    if accuracy is not None:
+        miou, ious = accuracy
+        accuracy_section = AccuracySection(
+            dataset={"name": "demo", "num_samples": 8}, postprocess="argmax", evaluated_on="local",
+            metrics={"mIoU": miou, "per_class": [{"name": name, "IoU": iou} for name, iou in ious.items()]},
+            agreement_with_pytorch=None)
+    report = BenchReport(
+        created="2026-01-01T00:00:00+00:00", command=["seaformer-bench"], host={}, model=model,
+        device=DeviceSection.from_dict(device or LOCAL_DEVICE),
+        protocol=MeasurementProtocol(threads=threads, delegate=delegate, warmup=3, runs=20, repeats=len(launches)),
+        latency=LatencySection(summary, launches), profile=profile, accuracy=accuracy_section,
+        incomplete=incomplete, warnings=[], bench_seconds=1.0)
+    return ReportFile(Path(path), report)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 
 import numpy as np
 import pytest
-from report_helpers import synthetic_run
+from report_helpers import synthetic_report
 
 from seaformer_deploy.report.blame import blame
 from seaformer_deploy.report.compare import Verdict, compare_runs, overall_verdict
-from seaformer_deploy.report.loading import Accuracy, ClassIoU, ModuleProfile, ModuleTime
 from seaformer_deploy.report.statistics import DecisionRule, compare_latency
 
 RNG = np.random.default_rng(7)
@@ -23,7 +21,7 @@ def _noisy(centre: float, n: int = 10, cv: float = 0.01) -> list[float]:
 
 
 def test_a_clear_slowdown_is_a_regression_with_its_interval() -> None:
-    comparison = compare_runs(synthetic_run(_noisy(10.0)), synthetic_run(_noisy(11.0)))
+    comparison = compare_runs(synthetic_report(_noisy(10.0)), synthetic_report(_noisy(11.0)))
     assert comparison.verdict is Verdict.REGRESSION and comparison.verdict.exit_code == 1
     test = comparison.latency
     assert re.fullmatch(r"\+\d+\.\d% \[\+\d+\.\d%, \+\d+\.\d%\]", test.change_text()), test.change_text()
@@ -32,10 +30,10 @@ def test_a_clear_slowdown_is_a_regression_with_its_interval() -> None:
 
 
 def test_a_clear_speed_up_is_an_improvement_and_equal_runs_no_change() -> None:
-    faster = compare_runs(synthetic_run(_noisy(10.0)), synthetic_run(_noisy(9.0)))
+    faster = compare_runs(synthetic_report(_noisy(10.0)), synthetic_report(_noisy(9.0)))
     assert faster.verdict is Verdict.IMPROVEMENT and faster.verdict.exit_code == 0
-    same = compare_runs(synthetic_run([10.0, 10.1, 9.9, 10.0, 10.2, 9.8]),
-                        synthetic_run([10.1, 9.9, 10.0, 10.2, 9.8, 10.0]))
+    same = compare_runs(synthetic_report([10.0, 10.1, 9.9, 10.0, 10.2, 9.8]),
+                        synthetic_report([10.1, 9.9, 10.0, 10.2, 9.8, 10.0]))
     assert same.verdict is Verdict.NO_CHANGE and same.verdict.exit_code == 0
     assert "not significant" in same.reasons[0]
 
@@ -55,7 +53,7 @@ def test_identical_launches_give_a_point_interval() -> None:
 
 
 def test_too_few_launches_is_inconclusive() -> None:
-    comparison = compare_runs(synthetic_run(_noisy(10.0, n=5)), synthetic_run(_noisy(13.0)))
+    comparison = compare_runs(synthetic_report(_noisy(10.0, n=5)), synthetic_report(_noisy(13.0)))
     assert comparison.verdict is Verdict.INCONCLUSIVE and comparison.verdict.exit_code == 3
     assert "baseline has 5 launch(es), at least 6 are needed" in comparison.reasons
 
@@ -63,7 +61,7 @@ def test_too_few_launches_is_inconclusive() -> None:
 def test_a_significant_change_inside_the_noise_floor_is_inconclusive() -> None:
     """+10% is above the 5% threshold, but a baseline CV of 7% puts the floor at 14%."""
     base = [9.0, 9.4, 9.8, 10.2, 10.6, 11.0, 9.2, 10.8, 9.6, 10.4]
-    comparison = compare_runs(synthetic_run(base), synthetic_run([v + 1.0 for v in base]))
+    comparison = compare_runs(synthetic_report(base), synthetic_report([v + 1.0 for v in base]))
     assert comparison.latency.p_slower < 0.01
     assert comparison.verdict is Verdict.INCONCLUSIVE
     assert "below 2 x the baseline's CV" in comparison.reasons[0]
@@ -71,24 +69,22 @@ def test_a_significant_change_inside_the_noise_floor_is_inconclusive() -> None:
 
 def test_threshold_and_alpha_change_the_verdict() -> None:
     base, cur = _noisy(10.0, cv=0.005), _noisy(10.8, cv=0.005)
-    assert compare_runs(synthetic_run(base), synthetic_run(cur)).verdict is Verdict.REGRESSION
-    loose = compare_runs(synthetic_run(base), synthetic_run(cur), DecisionRule(threshold=0.10))
+    assert compare_runs(synthetic_report(base), synthetic_report(cur)).verdict is Verdict.REGRESSION
+    loose = compare_runs(synthetic_report(base), synthetic_report(cur), DecisionRule(threshold=0.10))
     assert loose.verdict is Verdict.NO_CHANGE and "within the 10% threshold" in loose.reasons[0]
-    strict = compare_runs(synthetic_run(base[:6]), synthetic_run(cur[:6]), DecisionRule(alpha=0.0005))
+    strict = compare_runs(synthetic_report(base[:6]), synthetic_report(cur[:6]), DecisionRule(alpha=0.0005))
     assert strict.verdict is Verdict.NO_CHANGE  # 6 vs 6 cannot reach p < 1/924
 
 
 def test_throttled_unstable_and_incomplete_runs_are_inconclusive() -> None:
-    good = synthetic_run(_noisy(10.0))
-    throttled = synthetic_run(_noisy(12.0))
-    throttled = dataclasses.replace(throttled, launches=tuple(
-        dataclasses.replace(launch, throttled=launch.index == 2) for launch in throttled.launches))
+    good = synthetic_report(_noisy(10.0))
+    throttled = synthetic_report(_noisy(12.0), throttled=(2,))
     assert "current launches [2] ran throttled" in compare_runs(good, throttled).reasons
-    unstable = synthetic_run(_noisy(12.0), stable_reasons=("launch-to-launch CV 14.0% >= 10%",))
+    unstable = synthetic_report(_noisy(12.0), reasons=["launch-to-launch CV 14.0% >= 10%"])
     result = compare_runs(good, unstable)
     assert result.verdict is Verdict.INCONCLUSIVE
     assert "current is unstable: launch-to-launch CV 14.0% >= 10%" in result.reasons
-    stopped = compare_runs(good, synthetic_run(_noisy(12.0), incomplete="phone disconnected"))
+    stopped = compare_runs(good, synthetic_report(_noisy(12.0), incomplete="phone disconnected"))
     assert "current run stopped early: phone disconnected" in stopped.reasons
 
 
@@ -99,7 +95,7 @@ def test_throttled_unstable_and_incomplete_runs_are_inconclusive() -> None:
     ({"output_mode": "labels"}, "output mode differs: logits vs labels"),
 ])
 def test_setups_that_must_match(change, expected) -> None:
-    comparison = compare_runs(synthetic_run(_noisy(10.0)), synthetic_run(_noisy(20.0), **change))
+    comparison = compare_runs(synthetic_report(_noisy(10.0)), synthetic_report(_noisy(20.0), **change))
     assert comparison.verdict is Verdict.INCONCLUSIVE and expected in comparison.reasons
 
 
@@ -108,43 +104,35 @@ def test_phone_fingerprints_must_match() -> None:
              "props": {"ro.build.fingerprint": "google/x/1"}}
     other = {**phone, "spec": "adb:B", "soc": "SM8350"}
     same_but_serial = {**phone, "spec": "adb:C", "serial": "C"}
-    base = synthetic_run(_noisy(10.0), device=phone, device_spec="adb:A")
-    assert compare_runs(base, synthetic_run(_noisy(10.0), device=same_but_serial)).verdict is Verdict.NO_CHANGE
-    mismatch = compare_runs(base, synthetic_run(_noisy(10.0), device=other))
+    base = synthetic_report(_noisy(10.0), device=phone)
+    assert compare_runs(base, synthetic_report(_noisy(10.0), device=same_but_serial)).verdict is Verdict.NO_CHANGE
+    mismatch = compare_runs(base, synthetic_report(_noisy(10.0), device=other))
     assert "device fingerprint differs: soc SM8250 vs SM8350" in mismatch.reasons
 
 
-def _accuracy(miou: float, ious: dict[str, float]) -> Accuracy:
-    return Accuracy("demo", 8, miou, tuple(ClassIoU(name, iou) for name, iou in ious.items()))
-
-
 def test_an_miou_drop_beyond_the_limit_is_a_regression_naming_the_classes() -> None:
-    base = synthetic_run(_noisy(10.0), accuracy=_accuracy(0.40, {"wall": 0.6, "sky": 0.8, "tree": 0.5}))
-    cur = synthetic_run(_noisy(10.0), accuracy=_accuracy(0.37, {"wall": 0.58, "sky": 0.65, "tree": 0.51}))
+    base = synthetic_report(_noisy(10.0), accuracy=(0.40, {"wall": 0.6, "sky": 0.8, "tree": 0.5}))
+    cur = synthetic_report(_noisy(10.0), accuracy=(0.37, {"wall": 0.58, "sky": 0.65, "tree": 0.51}))
     assert compare_runs(base, cur).verdict is Verdict.NO_CHANGE  # not checked unless asked
     comparison = compare_runs(base, cur, DecisionRule(max_miou_drop=1.0))
     assert comparison.verdict is Verdict.REGRESSION
     assert comparison.reasons[-1] == "mIoU fell 3.00 points (allowed 1); IoU fell most for: sky -15.0, wall -2.0"
-    no_accuracy = compare_runs(synthetic_run(_noisy(10.0)), synthetic_run(_noisy(10.0)),
+    no_accuracy = compare_runs(synthetic_report(_noisy(10.0)), synthetic_report(_noisy(10.0)),
                                DecisionRule(max_miou_drop=1.0))
     assert no_accuracy.verdict is Verdict.INCONCLUSIVE
 
 
 def test_blame_names_the_module_that_grew_and_says_when_there_is_no_profile() -> None:
-    def profile(times: dict[str, float]) -> ModuleProfile:
-        return ModuleProfile("litert", "xnnpack", sum(times.values()),
-                             tuple(ModuleTime(name, ms, 0.0, 1) for name, ms in times.items()))
-
-    base = synthetic_run(_noisy(10.0), modules=profile({"stem": 1.0, "smb1": 3.0, "head.conv_seg": 1.0, "gap": 0.5}),
+    base = synthetic_report(_noisy(10.0), modules={"stem": 1.0, "smb1": 3.0, "head.conv_seg": 1.0, "gap": 0.5},
                          op_histogram={"CONV_2D": 10, "ADD": 4})
-    cur = synthetic_run(_noisy(12.0), modules=profile({"stem": 1.0, "smb1": 4.5, "head.conv_seg": 1.5, "gap": 2.0}),
+    cur = synthetic_report(_noisy(12.0), modules={"stem": 1.0, "smb1": 4.5, "head.conv_seg": 1.5, "gap": 2.0},
                         op_histogram={"CONV_2D": 12, "ADD": 4, "RESHAPE": 1})
     result = blame(base, cur)
     assert [row.module for row in result.modules] == ["smb1", "gap", "head.conv_seg", "stem"]
     assert result.modules[0].delta_ms == pytest.approx(1.5) and result.modules[0].delta_pct == pytest.approx(0.5)
     assert result.sentence.startswith("smb1 explains most of the change: +1.500 ms, +50% of its own time, 75%")
     assert [(row.op_type, row.delta) for row in result.op_types] == [("CONV_2D", 2), ("RESHAPE", 1)]
-    missing = blame(synthetic_run(_noisy(10.0)), cur)
+    missing = blame(synthetic_report(_noisy(10.0)), cur)
     assert missing.modules is None and missing.sentence == "no per-module blame: no profile in the baseline report"
 
 

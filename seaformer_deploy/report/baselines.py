@@ -12,7 +12,7 @@ from pathlib import Path
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.fileio import atomic_path, ensure_writable_dir, write_json_atomic
 from seaformer_deploy.report.fingerprint import device_fingerprint
-from seaformer_deploy.report.loading import load_bench_run
+from seaformer_deploy.report.inputs import read_report
 from seaformer_deploy.report.matching import REPORT_GLOB, Pairing, collect_runs
 
 DEVICE_FILE = "device.json"
@@ -20,12 +20,12 @@ DEVICE_FILE = "device.json"
 
 def update_baseline(report: str | Path, baselines_dir: str | Path) -> Path:
     """Copy ``report`` (checked to be a bench report with latency) into its device's folder; returns the copy."""
-    run = load_bench_run(report)
-    fingerprint = device_fingerprint(run.device)
+    run = read_report(report)
+    fingerprint = device_fingerprint(run.report.device)
     folder = ensure_writable_dir(Path(baselines_dir) / fingerprint.slug())
     write_json_atomic(folder / DEVICE_FILE, {"kind": fingerprint.kind, "fingerprint": dict(fingerprint.fields)})
     stale = [old for old in folder.glob(REPORT_GLOB) if old.name != Path(report).name
-             and load_bench_run(old).model_file == run.model_file]
+             and read_report(old).model_file == run.model_file]
     destination = folder / Path(report).name
     with atomic_path(destination) as tmp:
         shutil.copyfile(report, tmp)
@@ -47,7 +47,7 @@ def pair_with_baselines(baselines_dir: str | Path, current: str | Path) -> Pairi
     pairing = Pairing()
     misses = []
     for run in collect_runs(current):
-        fingerprint = device_fingerprint(run.device)
+        fingerprint = device_fingerprint(run.report.device)
         folder = baselines_dir / fingerprint.slug()
         stored = {stored.model_file: stored for stored in collect_runs(folder)} if folder.is_dir() else {}
         if run.model_file in stored:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seaformer_deploy.report.loading import BenchRun
+from seaformer_deploy.bench.attribution import ModuleTable
+from seaformer_deploy.report.inputs import ReportFile
 
 # Rows that are not a module of the network: they stay in the table but are not named as the cause.
 _NOT_MODULES = ("gap", "unattributed")
@@ -54,10 +55,9 @@ class Blame:
     kernel_modes: tuple[str, str] | None
 
 
-def _module_deltas(baseline: BenchRun, current: BenchRun) -> tuple[ModuleDelta, ...]:
-    assert baseline.modules is not None and current.modules is not None
-    base = {row.module: row.ms for row in baseline.modules.rows}
-    cur = {row.module: row.ms for row in current.modules.rows}
+def _module_deltas(baseline: ModuleTable, current: ModuleTable) -> tuple[ModuleDelta, ...]:
+    base = {row.module: row.us_per_run / 1e3 for row in baseline.rows}
+    cur = {row.module: row.us_per_run / 1e3 for row in current.rows}
     rows = [ModuleDelta(name, base.get(name), cur.get(name)) for name in dict.fromkeys([*base, *cur])]
     return tuple(sorted(rows, key=lambda row: -abs(row.delta_ms)))
 
@@ -83,20 +83,22 @@ def _sentence(modules: tuple[ModuleDelta, ...], total_ms: float, kernel_note: st
             f"in the profiles){kernel_note}")
 
 
-def blame(baseline: BenchRun, current: BenchRun) -> Blame:
+def blame(baseline: ReportFile, current: ReportFile) -> Blame:
     """Compare the two sides' module tables and op histograms; say plainly what is missing."""
     op_types = None
-    if baseline.op_histogram is not None and current.op_histogram is not None:
-        op_types = _op_type_deltas(baseline.op_histogram, current.op_histogram)
-    missing = [side for side, run in (("baseline", baseline), ("current", current)) if run.modules is None]
-    if missing:
+    base_ops, cur_ops = baseline.op_histogram, current.op_histogram
+    if base_ops is not None and cur_ops is not None:
+        op_types = _op_type_deltas(base_ops, cur_ops)
+    base_profile, cur_profile = baseline.report.profile, current.report.profile
+    missing = [side for side, profile in (("baseline", base_profile), ("current", cur_profile)) if profile is None]
+    if base_profile is None or cur_profile is None:
         return Blame(None, op_types, f"no per-module blame: no profile in the {' and '.join(missing)} report"
                      + ("s" if len(missing) > 1 else ""), None)
-    assert baseline.modules is not None and current.modules is not None
-    modes = (baseline.modules.kernel_mode, current.modules.kernel_mode)
+    base_modules, cur_modules = base_profile.modules, cur_profile.modules
+    modes = (base_modules.kernel_mode, cur_modules.kernel_mode)
     kernel_note = ""
     if "builtin" in modes:
         kernel_note = " (builtin-kernel profile: read the shares, the absolute times are slower than the delegate's)"
-    modules = _module_deltas(baseline, current)
-    total = current.modules.e2e_ms - baseline.modules.e2e_ms
+    modules = _module_deltas(base_modules, cur_modules)
+    total = (cur_modules.e2e_us - base_modules.e2e_us) / 1e3
     return Blame(modules, op_types, _sentence(modules, total, kernel_note), modes)

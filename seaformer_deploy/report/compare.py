@@ -11,13 +11,12 @@ test); the device, threads, delegate, input size and output mode may not.
 from __future__ import annotations
 
 import enum
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from seaformer_deploy.report.blame import Blame, blame
 from seaformer_deploy.report.fingerprint import device_fingerprint
-from seaformer_deploy.report.loading import BenchRun
+from seaformer_deploy.report.inputs import ReportFile
 from seaformer_deploy.report.statistics import DecisionRule, LatencyTest, compare_latency
 
 WORST_CLASSES = 5
@@ -69,8 +68,8 @@ class AccuracyDelta:
 
 @dataclass
 class Comparison:
-    baseline: BenchRun
-    current: BenchRun
+    baseline: ReportFile
+    current: ReportFile
     rule: DecisionRule
     verdict: Verdict
     reasons: list[str]
@@ -85,44 +84,46 @@ class Comparison:
         return comparison_to_dict(self)
 
 
-def setup_mismatches(baseline: BenchRun, current: BenchRun) -> list[str]:
+def _setup(run: ReportFile) -> tuple[tuple[str, object], ...]:
+    facts, protocol = run.report.model.facts, run.report.protocol
+    return (("threads", protocol.threads), ("delegate", protocol.delegate),
+            ("input size", "x".join(map(str, facts.input_size_hw))), ("output mode", facts.output_mode),
+            ("task", facts.task))
+
+
+def setup_mismatches(baseline: ReportFile, current: ReportFile) -> list[str]:
     """What differs between the two measurement setups (empty when they may be compared)."""
     problems = [f"device fingerprint differs: {', '.join(diff)}" for diff in [
-        device_fingerprint(baseline.device).differences(device_fingerprint(current.device))] if diff]
-    for what, base, cur in (("threads", baseline.threads, current.threads),
-                            ("delegate", baseline.delegate, current.delegate),
-                            ("input size", "x".join(map(str, baseline.input_size_hw)),
-                             "x".join(map(str, current.input_size_hw))),
-                            ("output mode", baseline.output_mode, current.output_mode),
-                            ("task", baseline.task, current.task)):
+        device_fingerprint(baseline.report.device).differences(device_fingerprint(current.report.device))] if diff]
+    for (what, base), (_, cur) in zip(_setup(baseline), _setup(current), strict=True):
         if base != cur:
             problems.append(f"{what} differs: {base} vs {cur}")
     return problems
 
 
-def _side_problems(side: str, run: BenchRun, rule: DecisionRule) -> list[str]:
+def _side_problems(side: str, run: ReportFile, rule: DecisionRule) -> list[str]:
     problems = []
-    if len(run.launches) < rule.min_launches:
-        problems.append(f"{side} has {len(run.launches)} launch(es), at least {rule.min_launches} are needed")
-    if run.incomplete:
-        problems.append(f"{side} run stopped early: {run.incomplete}")
-    throttled = [launch.index for launch in run.launches if launch.throttled]
+    launches = run.timed_launches
+    if len(launches) < rule.min_launches:
+        problems.append(f"{side} has {len(launches)} launch(es), at least {rule.min_launches} are needed")
+    if run.report.incomplete:
+        problems.append(f"{side} run stopped early: {run.report.incomplete}")
+    throttled = [launch.index for launch in launches if launch.throttled]
     if throttled:
         problems.append(f"{side} launches {throttled} ran throttled")
-    unstable = [reason for reason in run.stable_reasons if "throttled" not in reason]
+    # The summary's own throttle reason repeats the line above.
+    unstable = [reason for reason in run.report.latency.summary.reasons if "throttled" not in reason]
     problems += [f"{side} is unstable: {reason}" for reason in unstable]
     return problems
 
 
-def accuracy_delta(baseline: BenchRun, current: BenchRun) -> AccuracyDelta | None:
+def accuracy_delta(baseline: ReportFile, current: ReportFile) -> AccuracyDelta | None:
     """The mIoU change when both sides were evaluated on the same dataset and image count, else None."""
     base, cur = baseline.accuracy, current.accuracy
     if base is None or cur is None or (base.dataset, base.num_samples) != (cur.dataset, cur.num_samples):
         return None
-    cur_iou = {row.name: row.iou for row in cur.per_class}
-    changes = [ClassChange(row.name, row.iou, cur_iou[row.name]) for row in base.per_class
-               if row.iou is not None and cur_iou.get(row.name) is not None
-               and not math.isnan(row.iou) and not math.isnan(cur_iou[row.name])]  # type: ignore[arg-type]
+    changes = [ClassChange(name, iou, cur.class_iou[name]) for name, iou in base.class_iou.items()
+               if name in cur.class_iou]
     worst = tuple(sorted((c for c in changes if c.delta < 0), key=lambda c: c.delta)[:WORST_CLASSES])
     return AccuracyDelta(base.dataset, base.miou, cur.miou, worst)
 
@@ -148,13 +149,13 @@ def _latency_verdict(test: LatencyTest, rule: DecisionRule) -> tuple[Verdict, st
                                f"{test.p_faster:.2g} faster; alpha {rule.alpha:g})")
 
 
-def compare_runs(baseline: BenchRun, current: BenchRun, rule: DecisionRule | None = None) -> Comparison:
+def compare_runs(baseline: ReportFile, current: ReportFile, rule: DecisionRule | None = None) -> Comparison:
     """The verdict on ``current`` against ``baseline``; see the module docstring."""
     rule = rule or DecisionRule()
     mismatches = setup_mismatches(baseline, current)
     problems = _side_problems("baseline", baseline, rule) + _side_problems("current", current, rule)
     test = None
-    if len(baseline.launches) >= 2 and len(current.launches) >= 2:
+    if len(baseline.centres_ms) >= 2 and len(current.centres_ms) >= 2:
         test = compare_latency(baseline.centres_ms, current.centres_ms, rule)
     accuracy = accuracy_delta(baseline, current)
     reasons = mismatches + problems
@@ -175,6 +176,6 @@ def compare_runs(baseline: BenchRun, current: BenchRun, rule: DecisionRule | Non
                            f"IoU fell most for: {classes}")
             verdict = Verdict.REGRESSION
     notes = []
-    if baseline.model_sha256 and baseline.model_sha256 == current.model_sha256:
+    if baseline.report.model.sha256 == current.report.model.sha256:
         notes.append("both sides measured the same model file (an A/A comparison)")
     return Comparison(baseline, current, rule, verdict, reasons, test, accuracy, blame(baseline, current), notes)

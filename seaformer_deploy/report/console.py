@@ -17,9 +17,10 @@ _MODULE_ROWS = 12
 
 def print_comparison(comparison: Comparison, console: Console) -> None:
     base, cur = comparison.baseline, comparison.current
+    device = cur.report.device
     console.print(f"[{_STYLE[comparison.verdict]}]{comparison.verdict.value}[/]: {escape(cur.model_file)} vs baseline "
-                  f"{escape(base.model_file)} on {escape(cur.device_spec)} "
-                  f"({escape(device_fingerprint(cur.device).describe())})")
+                  f"{escape(base.model_file)} on {escape(device.spec)} "
+                  f"({escape(device_fingerprint(device).describe())})")
     for reason in comparison.reasons:
         console.print(f"  - {escape(reason)}")
     for note in comparison.notes:
@@ -28,8 +29,9 @@ def print_comparison(comparison: Comparison, console: Console) -> None:
     for column in ("side", "model", "launches", "median ms", "p90 ms", "CV", "mIoU"):
         table.add_column(column, justify="left" if column in ("side", "model") else "right")
     for side, run in (("baseline", base), ("current", cur)):
-        table.add_row(side, run.model_file, str(len(run.launches)), fmt.ms(run.median_ms), fmt.ms(run.p90_ms),
-                      fmt.pct(run.cv_between_launches),
+        summary = run.report.latency.summary
+        table.add_row(side, run.model_file, str(len(run.centres_ms)), fmt.ms(summary.median_ms), fmt.ms(summary.p90_ms),
+                      fmt.pct(summary.cv_between_launches),
                       fmt.miou_points(None if run.accuracy is None else run.accuracy.miou))
     console.print(table)
     console.print(f"change of the median: {fmt.change_text(comparison)} (95% bootstrap interval), "

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from seaformer_deploy.bench.report import DeviceSection
+
 
 @dataclass(frozen=True)
 class DeviceFingerprint:
@@ -46,9 +48,10 @@ def _text(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def device_fingerprint(device: dict[str, Any]) -> DeviceFingerprint:
+def device_fingerprint(section: DeviceSection) -> DeviceFingerprint:
     """The fingerprint of a bench report's ``device`` section."""
-    kind = str(device.get("kind") or device.get("spec") or "unknown")
+    device = section.fingerprint
+    kind = str(section.kind or section.spec)
     if kind == "local":
         names = (("cpu", "cpu"), ("machine", "machine"), ("cores", "cores"), ("runtimes", "runtimes"))
         return DeviceFingerprint(kind, tuple((label, _text(device.get(key))) for label, key in names))
@@ -62,4 +65,4 @@ def device_fingerprint(device: dict[str, Any]) -> DeviceFingerprint:
             ("cpu mask", _text(device.get("cpu_mask"))),
         ))
     # An imported log knows only the name it was given.
-    return DeviceFingerprint(kind, (("name", _text(device.get("spec"))),))
+    return DeviceFingerprint(kind, (("name", section.spec),))

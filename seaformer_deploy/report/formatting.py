@@ -47,12 +47,6 @@ def miou_delta_text(comparison: Comparison) -> str:
     return "-" if accuracy is None else f"{-accuracy.drop_points:+.2f} pts"
 
 
-def verdict_line(comparison: Comparison) -> str:
-    """``REGRESSION: seaformer-s... vs seaformer-t... on local: slowdown +7.3% [...]: p=...``."""
-    return (f"{comparison.verdict.value}: {comparison.current.model_file} vs baseline "
-            f"{comparison.baseline.model_file} on {comparison.current.device_spec}: {'; '.join(comparison.reasons)}")
-
-
 FILTERS = {"ms": ms, "signed_ms": signed_ms, "signed_pct": signed_pct, "pct": pct, "p_value": p_value,
            "miou_points": miou_points, "change_text": change_text, "p_text": p_text,
-           "miou_delta_text": miou_delta_text, "verdict_line": verdict_line}
+           "miou_delta_text": miou_delta_text}

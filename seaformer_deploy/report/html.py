@@ -5,7 +5,7 @@ from __future__ import annotations
 from seaformer_deploy.report import plots
 from seaformer_deploy.report.compare import Comparison, overall_verdict
 from seaformer_deploy.report.fingerprint import device_fingerprint
-from seaformer_deploy.report.loading import BenchRun
+from seaformer_deploy.report.inputs import ReportFile
 from seaformer_deploy.report.paper import PAPER_POINTS, PAPER_SETTING
 from seaformer_deploy.report.templating import render
 
@@ -18,7 +18,7 @@ def render_comparison_html(comparisons: list[Comparison], *, unmatched: list[str
                   overall=overall_verdict([c.verdict for c in comparisons]), fingerprint=device_fingerprint)
 
 
-def render_overview_html(runs: list[BenchRun]) -> str:
+def render_overview_html(runs: list[ReportFile]) -> str:
     """Several reports on one page: their latency, accuracy against latency with the paper's points, modules."""
     return render("overview.html.j2", runs=runs, latency_plot=plots.latency_overview(runs),
                   accuracy_plot=plots.accuracy_latency(runs), paper_points=PAPER_POINTS, paper_setting=PAPER_SETTING,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.report.fingerprint import device_fingerprint
-from seaformer_deploy.report.loading import BenchRun, load_bench_run
+from seaformer_deploy.report.inputs import ReportFile, read_report
 
 REPORT_GLOB = "*.bench.json"
 
@@ -16,28 +16,28 @@ REPORT_GLOB = "*.bench.json"
 class Pairing:
     """Baseline/current pairs, and the reports that found no partner (named for the reader)."""
 
-    pairs: list[tuple[BenchRun, BenchRun]] = field(default_factory=list)
+    pairs: list[tuple[ReportFile, ReportFile]] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
 
 
-def collect_runs(path: str | Path) -> list[BenchRun]:
+def collect_runs(path: str | Path) -> list[ReportFile]:
     """One report file, or every ``*.bench.json`` in a folder (sorted by name)."""
     path = Path(path)
     if path.is_dir():
         files = sorted(path.glob(REPORT_GLOB))
         if not files:
             raise UsageError(f"folder {path} holds no {REPORT_GLOB} bench report")
-        return [load_bench_run(file) for file in files]
-    return [load_bench_run(path)]
+        return [read_report(file) for file in files]
+    return [read_report(path)]
 
 
-def run_key(run: BenchRun) -> tuple[str, str]:
+def run_key(run: ReportFile) -> tuple[str, str]:
     """What pairs two reports: the model file name and the device fingerprint."""
-    return run.model_file, device_fingerprint(run.device).slug()
+    return run.model_file, device_fingerprint(run.report.device).slug()
 
 
-def _by_key(runs: list[BenchRun], where: str) -> dict[tuple[str, str], BenchRun]:
-    keyed: dict[tuple[str, str], BenchRun] = {}
+def _by_key(runs: list[ReportFile], where: str) -> dict[tuple[str, str], ReportFile]:
+    keyed: dict[tuple[str, str], ReportFile] = {}
     for run in runs:
         key = run_key(run)
         if key in keyed:
@@ -47,7 +47,7 @@ def _by_key(runs: list[BenchRun], where: str) -> dict[tuple[str, str], BenchRun]
     return keyed
 
 
-def pair_runs(baseline: list[BenchRun], current: list[BenchRun], *, where: tuple[str, str]) -> Pairing:
+def pair_runs(baseline: list[ReportFile], current: list[ReportFile], *, where: tuple[str, str]) -> Pairing:
     """Pair by :func:`run_key`; a single report on each side is compared as it is (its model may differ)."""
     if len(baseline) == 1 and len(current) == 1:
         return Pairing([(baseline[0], current[0])])

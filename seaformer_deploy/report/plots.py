@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from seaformer_deploy.model_facts import WeightSource
 from seaformer_deploy.report.compare import Comparison
-from seaformer_deploy.report.loading import BenchRun
+from seaformer_deploy.report.inputs import ReportFile
 from seaformer_deploy.report.paper import PAPER_POINTS, PAPER_SETTING
 
 BASELINE_COLOR = "#4c72b0"
@@ -37,9 +38,10 @@ def _data_uri(figure: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _launch_values(run: BenchRun) -> list[list[float]]:
+def _launch_values(run: ReportFile) -> list[list[float]]:
     """Per launch, its runs (ms); a launch without per-run times (a phone's) is its median alone."""
-    return [list(launch.per_run_ms) or [launch.centre_ms] for launch in run.launches]
+    return [[v / 1e3 for v in launch.per_run_us] or [centre] for launch, centre in zip(run.timed_launches,
+                                                                                    run.centres_ms, strict=True)]
 
 
 def launch_distributions(comparison: Comparison) -> str:
@@ -54,9 +56,10 @@ def launch_distributions(comparison: Comparison) -> str:
             for box in boxes["boxes"]:
                 box.set(facecolor=color, alpha=0.6)
             axes.plot(positions, run.centres_ms, "o", color=color, markersize=3)
-            axes.axhline(run.median_ms, color=color, linestyle="--", linewidth=1,
-                         label=f"{label} {run.model_file}: median {run.median_ms:.3f} ms")
-        count = max(len(comparison.baseline.launches), len(comparison.current.launches))
+            median = run.report.latency.summary.median_ms
+            axes.axhline(median, color=color, linestyle="--", linewidth=1,
+                         label=f"{label} {run.model_file}: median {median:.3f} ms")
+        count = max(len(comparison.baseline.centres_ms), len(comparison.current.centres_ms))
         axes.set_xticks(range(count))
         axes.set_xlabel("launch")
         axes.set_ylabel("latency per run (ms)")
@@ -84,18 +87,18 @@ def module_bars(comparison: Comparison) -> str | None:
         return _data_uri(figure)
 
 
-def latency_overview(runs: list[BenchRun]) -> str:
+def latency_overview(runs: list[ReportFile]) -> str:
     """Launch medians of several reports side by side."""
     with _figure(8, 0.9 + 0.35 * len(runs)) as (figure, axes):
         axes.boxplot([run.centres_ms for run in runs], orientation="horizontal", widths=0.5)
-        axes.set_yticks(range(1, len(runs) + 1), [f"{run.model_file} @ {run.device_spec}" for run in runs],
+        axes.set_yticks(range(1, len(runs) + 1), [f"{run.model_file} @ {run.report.device.spec}" for run in runs],
                         fontsize=7)
         axes.set_xlabel("launch median latency (ms)")
         axes.set_title("latency per report (each point a launch)")
         return _data_uri(figure)
 
 
-def accuracy_latency(runs: list[BenchRun]) -> str:
+def accuracy_latency(runs: list[ReportFile]) -> str:
     """Accuracy against latency per variant in the style of the paper's Figure 1, with the paper's points.
 
     A report without accuracy (or with random weights, whose mIoU means nothing) is drawn at the paper's mIoU
@@ -111,10 +114,11 @@ def accuracy_latency(runs: list[BenchRun]) -> str:
         paper_miou = {point.variant: point.miou for point in PAPER_POINTS}
         measured, borrowed = [], []
         for run in runs:
-            if run.accuracy is not None and run.weights not in ("random", "demo"):
-                measured.append((run.median_ms, 100 * run.accuracy.miou, run))
-            elif run.variant in paper_miou:
-                borrowed.append((run.median_ms, paper_miou[run.variant], run))
+            facts, median = run.report.model.facts, run.report.latency.summary.median_ms
+            if run.accuracy is not None and facts.weights is WeightSource.CHECKPOINT:
+                measured.append((median, 100 * run.accuracy.miou, run))
+            elif facts.variant in paper_miou:
+                borrowed.append((median, paper_miou[facts.variant], run))
         for points, style, label in ((measured, {"color": CURRENT_COLOR}, "measured mIoU"),
                                      (borrowed, {"markerfacecolor": "none", "color": CURRENT_COLOR},
                                       "mIoU from the paper (no trained-weight accuracy in the report)")):
@@ -122,8 +126,9 @@ def accuracy_latency(runs: list[BenchRun]) -> str:
                 axes.plot([p[0] for p in points], [p[1] for p in points], "o", linestyle="none", label=label,
                           **style)
                 for x, y, run in points:
-                    axes.annotate(f"{run.variant} {'x'.join(map(str, run.input_size_hw))} {run.quantization} "
-                                  f"@ {run.device_spec}", (x, y), fontsize=6, textcoords="offset points",
+                    facts = run.report.model.facts
+                    axes.annotate(f"{facts.variant} {'x'.join(map(str, facts.input_size_hw))} {facts.quantization} "
+                                  f"@ {run.report.device.spec}", (x, y), fontsize=6, textcoords="offset points",
                                   xytext=(4, 4))
         axes.set_xscale("log")
         axes.margins(x=0.15, y=0.15)

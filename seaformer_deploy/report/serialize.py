@@ -9,26 +9,27 @@ from seaformer_deploy.report.fingerprint import device_fingerprint
 
 if TYPE_CHECKING:
     from seaformer_deploy.report.compare import Comparison
-    from seaformer_deploy.report.loading import BenchRun
+    from seaformer_deploy.report.inputs import ReportFile
 
 COMPARISON_SCHEMA = "seaformer-deploy/comparison@1"
 
 
-def _side(run: BenchRun) -> dict[str, Any]:
+def _side(run: ReportFile) -> dict[str, Any]:
+    report, summary = run.report, run.report.latency.summary
     return {
         "report": str(run.path),
-        "model": run.model_file,
-        "model_sha256": run.model_sha256,
-        "device": run.device_spec,
-        "fingerprint": device_fingerprint(run.device).describe(),
-        "threads": run.threads,
-        "delegate": run.delegate,
-        "input_size_hw": list(run.input_size_hw),
-        "launches": len(run.launches),
+        "model": report.model.file,
+        "model_sha256": report.model.sha256,
+        "device": report.device.spec,
+        "fingerprint": device_fingerprint(report.device).describe(),
+        "threads": report.protocol.threads,
+        "delegate": report.protocol.delegate,
+        "input_size_hw": list(report.model.facts.input_size_hw),
+        "launches": len(run.centres_ms),
         "launch_medians_ms": run.centres_ms,
-        "median_ms": run.median_ms,
-        "p90_ms": run.p90_ms,
-        "cv_between_launches": run.cv_between_launches,
+        "median_ms": summary.median_ms,
+        "p90_ms": summary.p90_ms,
+        "cv_between_launches": summary.cv_between_launches,
         "miou": None if run.accuracy is None else run.accuracy.miou,
     }
 
