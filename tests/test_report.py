@@ -193,3 +193,75 @@ def test_overview_html_draws_accuracy_against_latency_with_the_paper(reports, tm
     for variant, latency in (("T", 40), ("S", 67), ("B", 106), ("L", 367)):
         assert f"SeaFormer-{variant} {latency} ms at" in text
     assert "Snapdragon 865" in text and "seaformer-s-seg-64x64-fp32.tflite" in text
+
+
+def _interleaved(candidate: Path, baseline: Path, output_dir: Path, attempts: int = 3) -> tuple[int, dict]:
+    """``seaformer-bench --model CANDIDATE --baseline BASELINE``, re-measured while a burst of load on the shared
+    CPU leaves a side unstable (the verdict is then rightly INCONCLUSIVE, but says nothing about the models)."""
+    from seaformer_deploy.cli.bench import main as bench_cli
+
+    for attempt in range(attempts):
+        out = output_dir / f"attempt{attempt}"
+        result = CliRunner().invoke(bench_cli, ["--model", str(candidate), "--baseline", str(baseline), "--warmup",
+                                                "2", "--runs", "15", "--no-profile", "--output-dir", str(out),
+                                                "--json"])
+        assert result.exit_code in (0, 1, 3), result.output
+        comparison = json.loads(result.stdout)
+        if not any("is unstable" in reason for reason in comparison["reasons"]):
+            break
+    return result.exit_code, comparison
+
+
+def test_interleaved_a_a_is_no_change_and_t_against_s_a_regression(reports, tmp_path) -> None:
+    code, same = _interleaved(reports.t_model, reports.t_model, tmp_path / "aa")
+    assert same["verdict"] in ("NO CHANGE", "INCONCLUSIVE") and code == {"NO CHANGE": 0, "INCONCLUSIVE": 3}[
+        same["verdict"]], same["reasons"]
+    assert same["reasons"] and "both sides measured the same model file (an A/A comparison)" in same["notes"]
+    assert same["baseline"]["launches"] == same["current"]["launches"] == 10  # the A/B default
+    code, grown = _interleaved(reports.s_model, reports.t_model, tmp_path / "ts")
+    assert (code, grown["verdict"]) == (1, "REGRESSION"), grown["reasons"]
+    written = sorted(path.relative_to(tmp_path / "ts") for path in (tmp_path / "ts").rglob("*.json"))
+    assert [path.name for path in written if path.parent.name in ("baseline", "current")] == [
+        f"{reports.t_model.name}.local.bench.json", f"{reports.s_model.name}.local.bench.json"]
+    assert any(path.name == f"{reports.s_model.name}.local.comparison.json" for path in written)
+    # The two sides' launches alternated: the reports of one run are paired by seaformer-report as well.
+    attempt = next(p for p in (tmp_path / "ts").iterdir() if (p / "baseline").is_dir())
+    assert _report(["compare", attempt / "baseline", attempt / "current"]).exit_code == 1
+
+
+def test_interleaved_against_a_stored_report(reports, tmp_path) -> None:
+    from seaformer_deploy.cli.bench import main as bench_cli
+
+    result = CliRunner().invoke(bench_cli, ["--model", str(reports.t_model), "--baseline", str(reports.s_report),
+                                            "--warmup", "2", "--runs", "15", "--no-profile", "--output-dir",
+                                            str(tmp_path), "--json"])
+    comparison = json.loads(result.stdout)
+    assert comparison["baseline"]["report"] == str(reports.s_report)
+    # Against S's 8-launch report the faster T is an IMPROVEMENT (exit 0) unless load made a side unstable.
+    assert (result.exit_code, comparison["verdict"]) in ((0, "IMPROVEMENT"), (3, "INCONCLUSIVE")), comparison
+    if comparison["verdict"] == "INCONCLUSIVE":
+        assert all("is unstable" in reason for reason in comparison["reasons"]), comparison["reasons"]
+    missing = CliRunner().invoke(bench_cli, ["--model", str(reports.t_model), "--baseline",
+                                             str(tmp_path / "nope.json"), "--output-dir", str(tmp_path)])
+    assert missing.exit_code == 2 and "does not exist" in missing.stderr
+
+
+def test_interleaved_on_the_simulated_phone_compares_phone_fingerprints(reports, tmp_path, monkeypatch) -> None:
+    """The same A/B path on a phone (simulated behind a fake adb and benchmark_model)."""
+    from sim.phone import SIM_ROOT_ENV, create_sim, install_fake_benchmark_model, sd865_config, write_adb_launcher
+
+    from seaformer_deploy.cli.bench import main as bench_cli
+
+    monkeypatch.setenv(SIM_ROOT_ENV, str(create_sim(tmp_path / "sim", sd865_config())))
+    phone = ["--device", "adb:SIM865A", "--adb", str(write_adb_launcher(tmp_path / "platform-tools")),
+             "--benchmark-binary", str(install_fake_benchmark_model(tmp_path / "benchmark_model"))]
+    result = CliRunner().invoke(bench_cli, ["--model", str(reports.s_model), "--baseline", str(reports.t_model),
+                                            *phone, "--repeats", "6", "--warmup", "1", "--runs", "5",
+                                            "--no-profile", "--output-dir", str(tmp_path / "ab"), "--json"])
+    comparison = json.loads(result.stdout)
+    assert comparison["baseline"]["fingerprint"].startswith("model SM-G981B, soc SM8250, build samsung/")
+    assert comparison["baseline"]["launches"] == comparison["current"]["launches"] == 6
+    assert result.exit_code == comparison["exit_code"]
+    # A phone report never matches a report of this host.
+    against_host = _report(["compare", reports.t_report, next((tmp_path / "ab" / "current").glob("*.json"))])
+    assert against_host.exit_code == 3 and "device kind local vs adb" in against_host.stdout
