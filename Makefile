@@ -50,6 +50,7 @@ bench: install
 perf: install
 	$(BIN)/python benchmarks/export_times.py --output build/perf/export_times.json
 	$(BIN)/python benchmarks/int8_weights.py --output build/perf/int8_weights.json
+	$(BIN)/python benchmarks/regression_calibration.py --output build/perf/regression_calibration.json
 
 clean:
 	rm -rf build .pytest_cache

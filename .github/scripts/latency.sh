@@ -17,6 +17,10 @@ recipes=${LATENCY_RECIPES:?set LATENCY_RECIPES to the export recipes to measure}
 baselines=${LATENCY_BASELINES_DIR:-}
 summary=${GITHUB_STEP_SUMMARY:-$out/summary.md}
 mkdir -p "$out"
+if [ -z "$baselines" ] && [ ! -d base ]; then
+    echo "::error::no base/ checkout and no LATENCY_BASELINES_DIR: nothing to compare the models with"
+    exit 2
+fi
 
 export_model() {  # checkout recipe folder -> prints the exported model's path
     "$1/.venv/bin/seaformer-export" --recipe "$1/$2" --output-dir "$3" --json |
