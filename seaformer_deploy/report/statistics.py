@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seaformer_deploy.errors import UsageError
+
 CONFIDENCE = 0.95
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
@@ -38,11 +40,11 @@ class DecisionRule:
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha < 1:
-            raise ValueError(f"alpha must be between 0 and 1, got {self.alpha}")
+            raise UsageError(f"alpha must be between 0 and 1, got {self.alpha}")
         if self.threshold < 0:
-            raise ValueError(f"threshold must be >= 0, got {self.threshold}")
+            raise UsageError(f"threshold must be >= 0, got {self.threshold}")
         if self.max_miou_drop is not None and self.max_miou_drop < 0:
-            raise ValueError(f"max mIoU drop must be >= 0, got {self.max_miou_drop}")
+            raise UsageError(f"max mIoU drop must be >= 0, got {self.max_miou_drop}")
 
 
 @dataclass(frozen=True)
