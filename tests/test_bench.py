@@ -96,8 +96,10 @@ def test_local_bench_latency_profile_and_miou(exported_t64, tmp_path) -> None:
     assert report["accuracy"]["metrics"]["mIoU"] == pytest.approx(expected, abs=1e-6)
     assert report["accuracy"]["agreement_with_pytorch"]["aAcc"] > 0.999
     assert any("RANDOM" in warning for warning in report["warnings"])
+    assert "accuracy on demo (3 images, on local): mIoU" in result.stderr
     typed = _typed_round_trip(tmp_path)
     assert typed.latency.summary.median_ms == summary["median_ms"] and typed.accuracy.miou == summary["mIoU"]
+    assert typed.accuracy.pixel_agreement == report["accuracy"]["agreement_with_pytorch"]["aAcc"]
     assert typed.model.facts.input_size_hw == (64, 64) and typed.device.spec == "local"
     assert typed.profile.modules.row("stem").op_count == modules["stem"]["op_count"]
 
@@ -267,9 +269,11 @@ def test_suite_runs_its_entries_for_the_device_and_skips_the_others(exported_t64
     assert typed.model.file == exported_t64.model_path.name and typed.protocol.runs == 3
     assert [launch.stats.count for launch in typed.latency.launches] == [3, 3]
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"entries": [{"recipe": str(recipe), "runz": 3}]}))
-    result = _bench(["suite", str(bad), "--output-dir", str(out)])
-    assert result.exit_code == 2 and "unknown keys ['runz']" in result.stderr
+    for entry, message in (({"recipe": str(recipe), "runz": 3}, "unknown keys ['runz']"),
+                           ({"recipe": str(recipe), "devices": ["usb"]}, "'devices' must list device kinds")):
+        bad.write_text(json.dumps({"entries": [entry]}))
+        result = _bench(["suite", str(bad), "--output-dir", str(out)])
+        assert result.exit_code == 2 and message in result.stderr, result.stderr
 
 
 def test_export_report_of_another_schema_beside_the_model_exits_2(exported_t64, tmp_path) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
-from seaformer_deploy.bench.devices.device import open_device
+from seaformer_deploy.bench.adb.client import AdbDevice
+from seaformer_deploy.bench.devices.device import Device, open_device
 from seaformer_deploy.bench.devices.local import LocalDevice
+from seaformer_deploy.bench.devices.phone import PhoneDevice
 from seaformer_deploy.bench.devices.spec import Delegate, DeviceKind, DeviceSpec
 from seaformer_deploy.bench.options import BenchOptions
 from seaformer_deploy.cli.bench import main as bench_cli
@@ -57,6 +61,12 @@ def test_bench_options_parse_their_strings_once() -> None:
         BenchOptions(device="usb:1")
 
 
+def test_both_devices_implement_the_protocol() -> None:
+    phone = PhoneDevice(AdbDevice("R58M", "/nowhere/adb"), Path("benchmark_model"), BenchOptions(device="adb:R58M"))
+    assert isinstance(phone, Device) and phone.name == "adb:R58M" and phone.kind is DeviceKind.ADB
+    assert isinstance(LocalDevice(), Device)
+
+
 def test_open_device_local_and_its_delegates() -> None:
     device = open_device(DeviceSpec.parse("local"), BenchOptions(threads=2, delegate="cpu"))
     assert isinstance(device, LocalDevice) and device.threads == 2 and device.kind is DeviceKind.LOCAL
@@ -73,3 +83,16 @@ def test_a_list_of_phones_is_one_usage_error(exported_t64, tmp_path) -> None:
                                                 "--output-dir", str(tmp_path / "o")])
         assert result.exit_code == 2, result.output
         assert len(result.stderr.strip().splitlines()) == 1 and "several phones" in result.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--device", "usb:R58M"], "unknown device 'usb:R58M'"),
+    (["--device", "adb:A,A"], "names a phone twice"),
+    (["suite", "bench/standard.json", "--device", "adb:"], "unknown device 'adb:'"),
+])
+def test_a_bad_device_on_the_command_line_is_one_line_and_exit_2(args, message, tmp_path) -> None:
+    if args[0] != "suite":
+        args = ["--model", str(tmp_path / "m.tflite"), *args]
+    result = CliRunner().invoke(bench_cli, [*args, "--output-dir", str(tmp_path / "o")])
+    assert result.exit_code == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()

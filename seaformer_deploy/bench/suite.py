@@ -12,10 +12,12 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from seaformer_deploy.bench.devices.spec import DeviceKind
 from seaformer_deploy.bench.options import BenchOptions
 from seaformer_deploy.bench.runner import BenchResult, benchmark
 from seaformer_deploy.errors import UsageError
 
+_ALL_KINDS = [kind.value for kind in DeviceKind]
 _ENTRY_KEYS = {f.name for f in fields(BenchOptions)} - {"device", "adb", "benchmark_binary", "cpu_mask"}
 
 
@@ -42,6 +44,9 @@ def load_suite(path: str | Path) -> dict[str, Any]:
         if "recipe" not in entry or unknown:
             raise UsageError(f"bench suite {path} entry {index}: needs 'recipe'" +
                              (f", unknown keys {unknown}" if unknown else ""))
+        kinds = entry.get("devices", _ALL_KINDS)
+        if not isinstance(kinds, list) or not set(kinds) <= set(_ALL_KINDS):
+            raise UsageError(f"bench suite {path} entry {index}: 'devices' must list device kinds out of {_ALL_KINDS}")
     return suite
 
 
@@ -60,7 +65,7 @@ def run_suite(path: str | Path, base: BenchOptions, output_dir: str | Path, *,
     outcomes = []
     for entry in suite["entries"]:
         recipe = ExportOptions.from_recipe(entry["recipe"])
-        if device_kind not in entry.get("devices", ["local", "adb"]):
+        if device_kind not in entry.get("devices", _ALL_KINDS):
             outcomes.append(SuiteOutcome(entry["recipe"], None, None, skipped=f"not for {device_kind} devices"))
             continue
         model = models_dir / recipe.artifact_name()

@@ -30,7 +30,7 @@ class PhoneDevice:
         self.device = device
         self.binary = binary
         self.options = options
-        self.name = f"adb:{device.serial}"
+        self.name = str(DeviceSpec(DeviceKind.ADB, (device.serial,)))
         self.cleanup_failed = False
         self._tensor_specs: dict[Path, tuple[TensorSpec, TensorSpec]] = {}
 
