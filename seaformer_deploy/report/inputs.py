@@ -60,8 +60,7 @@ class ReportFile:
         metrics = accuracy.metrics
         class_iou = {str(row["name"]): float(row["IoU"]) for row in metrics["per_class"]
                      if row.get("IoU") is not None and not math.isnan(row["IoU"])}
-        return LabelledAccuracy(str(accuracy.dataset["name"]), int(accuracy.dataset["num_samples"]),
-                                float(metrics["mIoU"]), class_iou)
+        return LabelledAccuracy(accuracy.dataset_name, accuracy.num_samples, float(metrics["mIoU"]), class_iou)
 
 
 def _read_json(path: Path) -> object:
