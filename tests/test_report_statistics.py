@@ -140,3 +140,12 @@ def test_the_overall_verdict_is_the_most_severe() -> None:
     assert overall_verdict([Verdict.NO_CHANGE, Verdict.IMPROVEMENT]) is Verdict.IMPROVEMENT
     assert overall_verdict([Verdict.INCONCLUSIVE, Verdict.REGRESSION, Verdict.NO_CHANGE]) is Verdict.REGRESSION
     assert overall_verdict([Verdict.NO_CHANGE, Verdict.INCONCLUSIVE]) is Verdict.INCONCLUSIVE
+
+
+def test_module_noise_is_not_blamed_when_the_latency_did_not_change() -> None:
+    base = synthetic_report([10.0, 10.1, 9.9, 10.0, 10.2, 9.8], modules={"smb1": 3.0, "smb2": 1.0})
+    cur = synthetic_report([10.1, 9.9, 10.0, 10.2, 9.8, 10.0], modules={"smb1": 2.0, "smb2": 2.0})
+    comparison = compare_runs(base, cur)
+    assert comparison.verdict is Verdict.NO_CHANGE
+    assert comparison.blame.sentence.startswith("the end-to-end latency did not change: the module differences")
+    assert [row.module for row in comparison.blame.modules] == ["smb1", "smb2"]

@@ -83,8 +83,12 @@ def _sentence(modules: tuple[ModuleDelta, ...], total_ms: float, kernel_note: st
             f"in the profiles){kernel_note}")
 
 
-def blame(baseline: ReportFile, current: ReportFile) -> Blame:
-    """Compare the two sides' module tables and op histograms; say plainly what is missing."""
+def blame(baseline: ReportFile, current: ReportFile, *, changed: bool = True) -> Blame:
+    """Compare the two sides' module tables and op histograms; say plainly what is missing.
+
+    ``changed`` is False when the end-to-end latency did not change: the module deltas are then named as the
+    noise of two profiling runs rather than as a cause.
+    """
     op_types = None
     base_ops, cur_ops = baseline.op_histogram, current.op_histogram
     if base_ops is not None and cur_ops is not None:
@@ -100,5 +104,8 @@ def blame(baseline: ReportFile, current: ReportFile) -> Blame:
     if "builtin" in modes:
         kernel_note = " (builtin-kernel profile: read the shares, the absolute times are slower than the delegate's)"
     modules = _module_deltas(base_modules, cur_modules)
+    if not changed:
+        return Blame(modules, op_types, "the end-to-end latency did not change: the module differences are the "
+                     f"noise of two profiling runs{kernel_note}", modes)
     total = (cur_modules.e2e_us - base_modules.e2e_us) / 1e3
     return Blame(modules, op_types, _sentence(modules, total, kernel_note), modes)

@@ -178,4 +178,7 @@ def compare_runs(baseline: ReportFile, current: ReportFile, rule: DecisionRule |
     notes = []
     if baseline.report.model.sha256 == current.report.model.sha256:
         notes.append("both sides measured the same model file (an A/A comparison)")
-    return Comparison(baseline, current, rule, verdict, reasons, test, accuracy, blame(baseline, current), notes)
+    latency_changed = verdict in (Verdict.REGRESSION, Verdict.IMPROVEMENT) or (
+        test is not None and min(test.p_slower, test.p_faster) < rule.alpha)
+    return Comparison(baseline, current, rule, verdict, reasons, test, accuracy,
+                      blame(baseline, current, changed=latency_changed), notes)
