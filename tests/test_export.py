@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from seaformer_deploy.cli.export import main as export_cli
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.export import parity as parity_module
 from seaformer_deploy.export import pipeline
+from seaformer_deploy.export.lint import LayoutOpBudget
 from seaformer_deploy.export.metadata import read_model_facts
 from seaformer_deploy.export.pipeline import ExportOptions, export
 from seaformer_deploy.export.report import ExportReport
@@ -55,11 +57,14 @@ def test_tflite_artifact_report_and_metadata(tflite_export) -> None:
     assert report["op_histogram"]["CONV_2D"] == 59 and "BATCH_NORM" not in report["op_histogram"]
     assert report["artifact"]["bytes"] == result.model_path.stat().st_size
     assert report["export_seconds"] > 0 and report["tool_versions"]["litert-torch"] == "0.10.0"
+    assert report["host"] == {"machine": platform.machine(), "system": platform.system(),
+                              "torch_threads": torch.get_num_threads()}
     facts = read_model_facts(result.model_path)
     assert facts.variant == "T" and facts.input_size_hw == (64, 64) and facts.num_classes == 150
     assert facts.weights is WeightSource.RANDOM and facts == result.report.facts
     # The report file reads back into the same typed report.
     assert ExportReport.read(result.report_path) == result.report
+    assert ExportReport.read(result.report_path).to_dict() == report
     assert not [p for p in result.model_path.parent.iterdir() if p.name.startswith(".")]
 
 
@@ -127,7 +132,7 @@ def test_parity_failure_fails_the_export_without_an_artifact(tmp_path, monkeypat
 @pytest.mark.slow
 def test_strict_lint_failure_exits_1_and_plain_mode_keeps_the_artifact(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr("seaformer_deploy.export.budgets.layout_op_budget",
-                        lambda fmt, variant, layout: {"TRANSPOSE": 1, "RESHAPE": 1})
+                        lambda fmt, variant, layout: LayoutOpBudget(transpose=1, reshape=1))
     args = ["--variant", "T", "--format", "onnx", "--input-size", "64", "--output-dir", str(tmp_path)]
     assert _run(args).exit_code == 0
     assert (tmp_path / "seaformer-t-seg-64x64-fp32.onnx").exists()

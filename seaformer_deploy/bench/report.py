@@ -7,7 +7,6 @@ tool comparing two reports loads them quickly.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from seaformer_deploy.bench.attribution import ModuleTable
 from seaformer_deploy.bench.measures import LatencySummary, Launch, OpProfile, OpTotal
 from seaformer_deploy.fileio import write_json_atomic
 from seaformer_deploy.model_facts import ModelFacts
-from seaformer_deploy.schema import SchemaError, check_schema
+from seaformer_deploy.schema import SchemaError, check_schema, read_json_document
 
 BENCH_SCHEMA = "seaformer-deploy/bench-report@1"
 
@@ -283,12 +282,7 @@ class BenchReport:
     @classmethod
     def read(cls, path: str | Path) -> BenchReport:
         """Read and check the bench report at ``path``."""
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise SchemaError(f"bench report {path} is not readable JSON: {exc}") from None
-        return cls.from_dict(data, str(path))
+        return cls.from_dict(read_json_document(Path(path), "bench report"), str(path))
 
     def write(self, path: str | Path) -> Path:
         """Write the report atomically (a crash never leaves half a file)."""

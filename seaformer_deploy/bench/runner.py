@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from seaformer_deploy.bench.devices.device import Device, open_device
+from seaformer_deploy.bench.devices.device import Device
+from seaformer_deploy.bench.devices.opening import open_device
 from seaformer_deploy.bench.devices.spec import DeviceKind
 from seaformer_deploy.bench.measures import UNSTABLE_CV, Launch, PartialMeasurementError, summarize
 from seaformer_deploy.bench.model_info import ModelInfo, load_model_info

@@ -1,23 +1,16 @@
-"""The ``Device`` protocol every device implements, and ``open_device``: a parsed spec to a ready device."""
+"""The ``Device`` protocol every device implements (``opening.open_device`` returns one)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from seaformer_deploy.bench.devices.spec import DeviceKind, DeviceSpec
-from seaformer_deploy.errors import UsageError
+from seaformer_deploy.bench.devices.spec import DeviceKind
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from seaformer_deploy.bench.measures import DeviceProfile, Launch
-    from seaformer_deploy.bench.options import BenchOptions
-
-LaunchProgress = Callable[[int, int], None]
-"""Called with (launches done, launches planned)."""
-
+    from seaformer_deploy.bench.measures import DeviceProfile, Launch, LaunchProgress
 
 @runtime_checkable
 class Device(Protocol):
@@ -50,16 +43,3 @@ class Device(Protocol):
         """Release what the device holds (runtimes, files on a phone); never raises."""
         ...
 
-
-def open_device(spec: DeviceSpec, options: BenchOptions) -> Device:
-    """The device ``spec`` names, checked to be usable with ``options`` (threads, delegate, adb, binary)."""
-    if spec.is_fleet:
-        raise UsageError(f"--device {spec} names several phones: benchmarking more than one phone at a time is "
-                         "not supported yet; choose one with adb:SERIAL")
-    if spec.kind is DeviceKind.LOCAL:
-        from seaformer_deploy.bench.devices.local import LocalDevice
-
-        return LocalDevice(options.threads, options.delegate)
-    from seaformer_deploy.bench.devices.phone import PhoneDevice
-
-    return PhoneDevice.open(spec, options)

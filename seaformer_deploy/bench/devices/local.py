@@ -12,9 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from seaformer_deploy.bench.devices.device import LaunchProgress
 from seaformer_deploy.bench.devices.spec import Delegate, DeviceKind
-from seaformer_deploy.bench.measures import DeviceProfile, Launch, RunStats
+from seaformer_deploy.bench.measures import DeviceProfile, Launch, LaunchProgress, RunStats
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.runtime import ExportedModel, load_exported
 
