@@ -58,7 +58,9 @@ def _emit_ab(outcome: ABOutcome, as_json: bool) -> None:
     click.echo(f"reports: {outcome.comparison.baseline.path}, {outcome.comparison.current.path}; "
                f"comparison: {outcome.comparison_path}", err=True)
     if as_json:
-        click.echo(json.dumps(outcome.comparison.to_dict(), indent=2))
+        from seaformer_deploy.report.serialize import comparison_to_dict
+
+        click.echo(json.dumps(comparison_to_dict(outcome.comparison), indent=2))
 
 
 def _measurement_options(function: Any) -> Any:

@@ -81,7 +81,9 @@ def compare(reports: tuple[Path, ...], baselines_dir: Path | None, threshold: fl
     write_outputs(comparisons, pairing.unmatched, markdown_path=markdown_path, html_path=html_path,
                   console_to_stderr=as_json)
     if as_json:
-        click.echo(json.dumps([c.to_dict() for c in comparisons], indent=2))
+        from seaformer_deploy.report.serialize import comparison_to_dict
+
+        click.echo(json.dumps([comparison_to_dict(c) for c in comparisons], indent=2))
     raise SystemExit(overall_verdict([c.verdict for c in comparisons]).exit_code)
 
 

@@ -12,6 +12,7 @@ from seaformer_deploy.bench.options import BenchOptions
 from seaformer_deploy.fileio import ensure_writable_dir, write_json_atomic
 from seaformer_deploy.report.compare import Comparison, compare_runs
 from seaformer_deploy.report.inputs import ReportFile, read_report
+from seaformer_deploy.report.serialize import comparison_to_dict
 from seaformer_deploy.report.statistics import DecisionRule
 
 if TYPE_CHECKING:
@@ -48,5 +49,5 @@ def run_ab(candidate: str | Path, baseline: str | Path, options: BenchOptions, o
         current = ReportFile(current_result.report_path, current_result.report)
     comparison = compare_runs(base, current, rule)
     path = output_dir / f"{current.model_file}.{options.device.slug}.comparison.json"
-    write_json_atomic(path, comparison.to_dict())
+    write_json_atomic(path, comparison_to_dict(comparison))
     return ABOutcome(comparison, path)

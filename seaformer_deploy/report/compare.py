@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
 
 from seaformer_deploy.report.blame import Blame, blame
 from seaformer_deploy.report.fingerprint import device_fingerprint
@@ -77,11 +76,6 @@ class Comparison:
     accuracy: AccuracyDelta | None
     blame: Blame
     notes: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        from seaformer_deploy.report.serialize import comparison_to_dict
-
-        return comparison_to_dict(self)
 
 
 def _setup(run: ReportFile) -> tuple[tuple[str, object], ...]:

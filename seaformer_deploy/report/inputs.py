@@ -1,13 +1,11 @@
 """Bench reports as a comparison reads them: the typed ``BenchReport`` and the file it came from.
 
-File-level problems (missing, a folder, empty, not JSON) are named here in one line each; the schema version and
-the fields are checked by ``BenchReport.from_dict``; a report without a single timed launch cannot be compared.
-All are ``UsageError``s (exit 2).
+``BenchReport.read`` rejects a missing, empty or non-JSON file, another schema version and malformed fields; a
+report without a single timed launch cannot be compared either. All are one-line ``UsageError``s (exit 2).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,27 +61,10 @@ class ReportFile:
         return LabelledAccuracy(accuracy.dataset_name, accuracy.num_samples, float(metrics["mIoU"]), class_iou)
 
 
-def _read_json(path: Path) -> object:
-    if not path.exists():
-        raise UsageError(f"bench report {path} does not exist")
-    if path.is_dir():
-        raise UsageError(f"bench report {path} is a folder, expected a .bench.json file")
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"bench report {path} cannot be read: {exc}") from None
-    if not text.strip():
-        raise UsageError(f"bench report {path} is empty")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"bench report {path} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
-
-
 def read_report(path: str | Path) -> ReportFile:
     """Read ``path`` as a comparable bench report; see the module docstring for what is rejected."""
     path = Path(path)
-    report = BenchReport.from_dict(_read_json(path), str(path))
+    report = BenchReport.read(path)
     loaded = ReportFile(path, report)
     if not loaded.timed_launches or report.latency.summary.median_ms is None:
         stopped = f" (the run stopped early: {report.incomplete})" if report.incomplete else ""
