@@ -102,6 +102,30 @@ def test_local_bench_latency_profile_and_miou(exported_t64, tmp_path) -> None:
     assert typed.profile.modules.row("stem").op_count == modules["stem"]["op_count"]
 
 
+def _delegate_nodes(model) -> int:
+    """How many DELEGATE nodes the interpreter holds (one per XNNPACK partition; none on the builtin kernels)."""
+    return sum(op["op_name"] == "DELEGATE" for op in model._interpreter._get_ops_details())
+
+
+def test_builtin_tflite_kernels_apply_no_delegate_and_compute_the_same(exported_t64) -> None:
+    xnnpack = load_exported(exported_t64.model_path)
+    builtin = load_exported(exported_t64.model_path, tflite_kernels="builtin")
+    assert _delegate_nodes(xnnpack) >= 1 and _delegate_nodes(builtin) == 0
+    x = np.random.default_rng(3).standard_normal(xnnpack.input.shape).astype(np.float32)
+    np.testing.assert_allclose(builtin.run(x), xnnpack.run(x), rtol=1e-4, atol=1e-4)
+
+
+def test_local_delegate_cpu_runs_tflite_on_the_builtin_kernels(exported_t64, tmp_path) -> None:
+    result = _bench(["--model", str(exported_t64.model_path), "--delegate", "cpu", *FAST,
+                     "--output-dir", str(tmp_path), "--allow-unstable"])
+    assert result.exit_code == 0, result.stderr
+    report = _report(tmp_path)
+    assert report["protocol"]["delegate"] == "cpu" and report["protocol"]["execution_provider"] is None
+    assert report["profile"]["kernel_mode"] == "builtin"
+    assert not any("--delegate" in warning for warning in report["warnings"])
+    assert _typed_round_trip(tmp_path).protocol.delegate == "cpu"
+
+
 def test_phone_bench_matches_host_and_attributes_ops(exported_t64, tmp_path, phone) -> None:
     args = phone()
     out = tmp_path / "out"

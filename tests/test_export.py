@@ -13,6 +13,8 @@ import torch
 from click.testing import CliRunner
 
 import seaformer_deploy as sd
+from seaformer_deploy.bench.options import BenchOptions
+from seaformer_deploy.bench.runner import benchmark
 from seaformer_deploy.cli.export import main as export_cli
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.export import parity as parity_module
@@ -88,6 +90,20 @@ def test_onnx_artifact_is_nchw_and_runtime_fuses_activations(onnx_export) -> Non
     assert "after onnxruntime" in next(f.message for f in report.lint.findings if f.rule == "activation-fused")
     assert report.parity.passed and read_model_facts(onnx_export.model_path).layout == "nchw"
     assert ExportReport.from_dict(json.loads(onnx_export.report_path.read_text())) == report
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delegate", ["xnnpack", "cpu"])
+def test_onnx_bench_records_the_provider_that_ran(onnx_export, tmp_path, delegate) -> None:
+    options = BenchOptions(delegate=delegate, warmup=1, runs=3, repeats=2, profile=False)
+    report = benchmark(onnx_export.model_path, options, tmp_path).report
+    assert report.protocol.delegate == "cpu" and report.protocol.execution_provider == "CPUExecutionProvider"
+    said = [warning for warning in report.warnings if warning.startswith("--delegate")]
+    if delegate == "xnnpack":
+        assert said == [f"--delegate xnnpack does not apply to {onnx_export.model_path.name} on local: it ran on "
+                        "CPUExecutionProvider, recorded as delegate cpu"]
+    else:
+        assert said == []
 
 
 @pytest.mark.slow

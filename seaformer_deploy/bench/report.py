@@ -69,7 +69,11 @@ class DeviceSection:
 
 @dataclass(frozen=True)
 class MeasurementProtocol:
-    """How the latency was measured; ``unstable_cv`` and ``statistic`` are None for an imported log."""
+    """How the latency was measured; ``unstable_cv`` and ``statistic`` are None for an imported log.
+
+    ``delegate`` is the one that ran (an ONNX model on this host runs on onnxruntime's CPU provider, named in
+    ``execution_provider``, whatever ``--delegate`` asked for).
+    """
 
     threads: int | None
     delegate: str | None
@@ -78,6 +82,7 @@ class MeasurementProtocol:
     repeats: int
     unstable_cv: float | None = None
     statistic: str | None = None
+    execution_provider: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,7 +90,8 @@ class MeasurementProtocol:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MeasurementProtocol:
         return cls(threads=data["threads"], delegate=data["delegate"], warmup=data["warmup"], runs=data["runs"],
-                   repeats=data["repeats"], unstable_cv=data.get("unstable_cv"), statistic=data.get("statistic"))
+                   repeats=data["repeats"], unstable_cv=data.get("unstable_cv"), statistic=data.get("statistic"),
+                   execution_provider=data.get("execution_provider"))
 
 
 @dataclass(frozen=True)

@@ -72,12 +72,14 @@ def _profile(device: Device, info: ModelInfo, sample: np.ndarray, options: Bench
 
 @dataclass
 class _Job:
-    """One model's share of a benchmark: its facts, its input, where its report goes, its launches so far."""
+    """One model's share of a benchmark: its facts, its input, where its report goes, how it ran (known once the
+    device is open), its launches so far."""
 
     info: ModelInfo
     sample: np.ndarray
     report_path: Path
     warnings: list[str]
+    protocol: MeasurementProtocol | None = None
     launches: list[Launch] = field(default_factory=list)
 
 
@@ -101,10 +103,17 @@ def _open_dataset(options: BenchOptions) -> Any:
     return None
 
 
-def _protocol(options: BenchOptions) -> MeasurementProtocol:
-    return MeasurementProtocol(threads=options.threads, delegate=options.delegate.value, warmup=options.warmup,
-                               runs=options.runs, repeats=options.repeats, unstable_cv=UNSTABLE_CV,
-                               statistic=STATISTIC)
+def _settle_execution(job: _Job, device: Device, options: BenchOptions) -> None:
+    """Record how the device runs the model (the delegate it really uses), warning when that is not the one asked."""
+    execution = device.execution(job.info.path)
+    if execution.delegate is not options.delegate:
+        job.warnings.append(f"--delegate {options.delegate} does not apply to {job.info.path.name} on {device.name}: "
+                            f"it ran on {execution.provider or execution.delegate}, recorded as delegate "
+                            f"{execution.delegate}")
+    job.protocol = MeasurementProtocol(threads=options.threads, delegate=execution.delegate.value,
+                                       warmup=options.warmup, runs=options.runs, repeats=options.repeats,
+                                       unstable_cv=UNSTABLE_CV, statistic=STATISTIC,
+                                       execution_provider=execution.provider)
 
 
 def _analyse(device: Device, job: _Job, options: BenchOptions, dataset: Any, tick: Progress) -> dict[str, Any]:
@@ -130,8 +139,9 @@ def _analyse(device: Device, job: _Job, options: BenchOptions, dataset: Any, tic
 
 def _write(job: _Job, options: BenchOptions, fingerprint: dict[str, Any], started: float,
            **sections: Any) -> BenchResult:
+    assert job.protocol is not None, "the device settles the protocol before anything is measured"
     report = build_bench_report(job.info, device=DeviceSection(str(options.device), fingerprint),
-                                protocol=_protocol(options), launches=job.launches, warnings=job.warnings,
+                                protocol=job.protocol, launches=job.launches, warnings=job.warnings,
                                 started=started, **sections)
     report.write(job.report_path)
     return BenchResult(report, job.report_path, report.stable, report.warnings)
@@ -155,6 +165,7 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
     tick = progress or (lambda _what, _done, _total: None)
     device = open_device(options.device, options)
     try:
+        _settle_execution(job, device, options)
         try:
             job.launches = device.measure(job.info.path, job.sample, warmup=options.warmup, runs=options.runs,
                                           repeats=options.repeats, progress=lambda d, t: tick("latency", d, t))
@@ -182,6 +193,8 @@ def benchmark_interleaved(candidate: str | Path, baseline: str | Path, options: 
     tick = progress or (lambda _what, _done, _total: None)
     device = open_device(options.device, options)
     try:
+        for job in jobs:
+            _settle_execution(job, device, options)
         try:
             for index in range(options.repeats):
                 for job in jobs:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from seaformer_deploy.bench.devices.spec import DeviceKind
+from seaformer_deploy.bench.devices.spec import Delegate, DeviceKind
 
 if TYPE_CHECKING:
     import numpy as np
 
     from seaformer_deploy.bench.measures import DeviceProfile, Launch, LaunchProgress
+
+@dataclass(frozen=True)
+class Execution:
+    """What really runs a model on a device: the delegate in effect and, for ONNX, onnxruntime's execution
+    provider. It can differ from the ``--delegate`` asked for (ONNX has no XNNPACK here); the report records this."""
+
+    delegate: Delegate
+    provider: str | None = None
+
 
 @runtime_checkable
 class Device(Protocol):
@@ -18,6 +28,10 @@ class Device(Protocol):
 
     kind: DeviceKind
     name: str
+
+    def execution(self, model_path: Path) -> Execution:
+        """The delegate (and provider) that runs ``model_path`` here."""
+        ...
 
     def measure(self, model_path: Path, sample: np.ndarray, *, warmup: int, runs: int, repeats: int,
                 progress: LaunchProgress | None = None) -> list[Launch]:
