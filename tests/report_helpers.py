@@ -74,7 +74,8 @@ def edited_copy(source: Path, target: Path, edit: Any) -> Path:
 
 
 def synthetic_report(centres_ms: list[float], *, device: dict[str, Any] | None = None, threads: int = 1,
-                     delegate: str = "xnnpack", input_size_hw: tuple[int, int] = (64, 64),
+                     delegate: str = "xnnpack", execution_provider: str | None = None,
+                     input_size_hw: tuple[int, int] = (64, 64),
                      output_mode: str = "logits", throttled: tuple[int, ...] = (), reasons: list[str] | None = None,
                      incomplete: str | None = None, modules: dict[str, float] | None = None,
                      op_histogram: dict[str, int] | None = None, accuracy: tuple[float, dict[str, float]] | None = None,
@@ -110,7 +111,8 @@ def synthetic_report(centres_ms: list[float], *, device: dict[str, Any] | None =
     report = BenchReport(
         created="2026-01-01T00:00:00+00:00", command=["seaformer-bench"], host={}, model=model,
         device=DeviceSection.from_dict(device or LOCAL_DEVICE),
-        protocol=MeasurementProtocol(threads=threads, delegate=delegate, warmup=3, runs=20, repeats=len(launches)),
+        protocol=MeasurementProtocol(threads=threads, delegate=delegate, warmup=3, runs=20, repeats=len(launches),
+                                     execution_provider=execution_provider),
         latency=LatencySection(summary, launches), profile=profile, accuracy=accuracy_section,
         incomplete=incomplete, warnings=[], bench_seconds=1.0)
     return ReportFile(Path(path), report)

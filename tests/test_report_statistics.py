@@ -91,6 +91,7 @@ def test_throttled_unstable_and_incomplete_runs_are_inconclusive() -> None:
 @pytest.mark.parametrize(("change", "expected"), [
     ({"threads": 4}, "threads differs: 1 vs 4"),
     ({"delegate": "gpu"}, "delegate differs: xnnpack vs gpu"),
+    ({"execution_provider": "CPUExecutionProvider"}, "execution provider differs: - vs CPUExecutionProvider"),
     ({"input_size_hw": (128, 128)}, "input size differs: 64x64 vs 128x128"),
     ({"output_mode": "labels"}, "output mode differs: logits vs labels"),
 ])

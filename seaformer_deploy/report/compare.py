@@ -81,7 +81,7 @@ class Comparison:
 def _setup(run: ReportFile) -> tuple[tuple[str, object], ...]:
     facts, protocol = run.report.model.facts, run.report.protocol
     return (("threads", protocol.threads), ("delegate", protocol.delegate),
-            ("execution provider", protocol.execution_provider),
+            ("execution provider", protocol.execution_provider or "-"),
             ("input size", "x".join(map(str, facts.input_size_hw))), ("output mode", facts.output_mode),
             ("task", facts.task))
 
