@@ -150,3 +150,14 @@ def test_module_noise_is_not_blamed_when_the_latency_did_not_change() -> None:
     assert comparison.verdict is Verdict.NO_CHANGE
     assert comparison.blame.sentence.startswith("the end-to-end latency did not change: the module differences")
     assert [row.module for row in comparison.blame.modules] == ["smb1", "smb2"]
+
+
+def test_blame_warns_when_the_profiles_disagree_with_the_launches() -> None:
+    modules = {"stem": 1.0, "smb1": 3.0}
+    base = synthetic_report(_noisy(10.0), modules=modules)
+    cur = synthetic_report(_noisy(20.0), modules={"stem": 1.0, "smb1": 3.5})
+    sentence = compare_runs(base, cur).blame.sentence
+    assert sentence.startswith("smb1 explains most of the change: +0.500 ms")
+    assert "caution: the profiles moved +0.500 ms end to end but the launch medians +10." in sentence
+    agreeing = synthetic_report(_noisy(10.5), modules={"stem": 1.0, "smb1": 3.5})
+    assert "caution" not in compare_runs(base, agreeing).blame.sentence

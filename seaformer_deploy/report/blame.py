@@ -83,11 +83,13 @@ def _sentence(modules: tuple[ModuleDelta, ...], total_ms: float, kernel_note: st
             f"in the profiles){kernel_note}")
 
 
-def blame(baseline: ReportFile, current: ReportFile, *, changed: bool = True) -> Blame:
+def blame(baseline: ReportFile, current: ReportFile, *, changed: bool = True,
+          latency_delta_ms: float | None = None) -> Blame:
     """Compare the two sides' module tables and op histograms; say plainly what is missing.
 
     ``changed`` is False when the end-to-end latency did not change: the module deltas are then named as the
-    noise of two profiling runs rather than as a cause.
+    noise of two profiling runs rather than as a cause. ``latency_delta_ms`` (the change of the launch medians)
+    is checked against the profiles' own end-to-end change: far apart, a profiling run was disturbed.
     """
     op_types = None
     base_ops, cur_ops = baseline.op_histogram, current.op_histogram
@@ -108,4 +110,17 @@ def blame(baseline: ReportFile, current: ReportFile, *, changed: bool = True) ->
         return Blame(modules, op_types, "the end-to-end latency did not change: the module differences are the "
                      f"noise of two profiling runs{kernel_note}", modes)
     total = (cur_modules.e2e_us - base_modules.e2e_us) / 1e3
-    return Blame(modules, op_types, _sentence(modules, total, kernel_note), modes)
+    sentence = _sentence(modules, total, kernel_note)
+    if latency_delta_ms is not None and not kernel_note and not _agree(total, latency_delta_ms):
+        sentence += (f"; caution: the profiles moved {total:+.3f} ms end to end but the launch medians "
+                     f"{latency_delta_ms:+.3f} ms, so a profiling run was disturbed: re-measure before trusting the "
+                     "module shares")
+    return Blame(modules, op_types, sentence, modes)
+
+
+def _agree(profile_ms: float, latency_ms: float) -> bool:
+    """Same sign and within a factor of two (not asked of builtin-kernel profiles, slower by design)."""
+    if profile_ms * latency_ms <= 0:
+        return False
+    ratio = profile_ms / latency_ms
+    return 0.5 <= ratio <= 2.0

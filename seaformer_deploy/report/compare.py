@@ -175,5 +175,6 @@ def compare_runs(baseline: ReportFile, current: ReportFile, rule: DecisionRule |
         notes.append("both sides measured the same model file (an A/A comparison)")
     latency_changed = verdict in (Verdict.REGRESSION, Verdict.IMPROVEMENT) or (
         test is not None and min(test.p_slower, test.p_faster) < rule.alpha)
+    latency_delta = None if test is None else test.current_median_ms - test.baseline_median_ms
     return Comparison(baseline, current, rule, verdict, reasons, test, accuracy,
-                      blame(baseline, current, changed=latency_changed), notes)
+                      blame(baseline, current, changed=latency_changed, latency_delta_ms=latency_delta), notes)
