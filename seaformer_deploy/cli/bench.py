@@ -19,6 +19,7 @@ from seaformer_deploy.cli.common import (
 
 if TYPE_CHECKING:
     from seaformer_deploy.bench.report import BenchResult
+    from seaformer_deploy.report.ab import ABOutcome
 
 
 class _DefaultRun(click.Group):
@@ -46,6 +47,20 @@ def _emit(result: BenchResult, as_json: bool) -> None:
     click.echo(f"report: {result.report_path}", err=True)
     if as_json:
         click.echo(json.dumps(result.summary(), indent=2))
+
+
+def _emit_ab(outcome: ABOutcome, as_json: bool) -> None:
+    from rich.console import Console
+
+    from seaformer_deploy.report.console import print_comparison
+
+    print_comparison(outcome.comparison, Console(stderr=True))
+    click.echo(f"reports: {outcome.comparison.baseline.path}, {outcome.comparison.current.path}; "
+               f"comparison: {outcome.comparison_path}", err=True)
+    if as_json:
+        from seaformer_deploy.report.serialize import comparison_to_dict
+
+        click.echo(json.dumps(comparison_to_dict(outcome.comparison), indent=2))
 
 
 def _measurement_options(function: Any) -> Any:
@@ -77,13 +92,18 @@ def _measurement_options(function: Any) -> Any:
 @main.command(context_settings=CONTEXT_SETTINGS)
 @click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="An exported .tflite or .onnx file (its export report beside it is read too).")
+@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path),
+              help="A/B: a baseline model measured interleaved with MODEL, or a stored bench report (.json); "
+                   "writes both reports and the comparison, exits with the verdict's code (--repeats defaults to "
+                   "10 then).")
 @bench_device_options
 @_measurement_options
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout.")
 @debug_option
 @handle_errors
-def run(model_path: Path, allow_unstable: bool, output_dir: Path, as_json: bool, debug: bool,
-        **settings: Any) -> None:
+@click.pass_context
+def run(ctx: click.Context, model_path: Path, baseline: Path | None, allow_unstable: bool, output_dir: Path,
+        as_json: bool, debug: bool, **settings: Any) -> None:
     """Measure latency (+ per-module profile and accuracy) of MODEL on DEVICE."""
     from rich.progress import Progress
 
@@ -91,6 +111,10 @@ def run(model_path: Path, allow_unstable: bool, output_dir: Path, as_json: bool,
     from seaformer_deploy.bench.runner import benchmark
     from seaformer_deploy.errors import InconclusiveError
 
+    if baseline is not None and ctx.get_parameter_source("repeats") is click.core.ParameterSource.DEFAULT:
+        from seaformer_deploy.report.ab import AB_REPEATS
+
+        settings["repeats"] = AB_REPEATS
     options = BenchOptions(**settings)
     with Progress(transient=True) as bar:
         tasks: dict[str, int] = {}
@@ -100,7 +124,15 @@ def run(model_path: Path, allow_unstable: bool, output_dir: Path, as_json: bool,
                 tasks[what] = bar.add_task(what, total=total)
             bar.update(tasks[what], completed=done, total=total)
 
-        result = benchmark(model_path, options, output_dir, progress=tick)
+        if baseline is not None:
+            from seaformer_deploy.report.ab import run_ab
+
+            outcome = run_ab(model_path, baseline, options, output_dir, progress=tick)
+        else:
+            result = benchmark(model_path, options, output_dir, progress=tick)
+    if baseline is not None:
+        _emit_ab(outcome, as_json)
+        raise SystemExit(outcome.comparison.verdict.exit_code)
     _emit(result, as_json)
     if not result.stable and not allow_unstable:
         raise InconclusiveError("measurement inconclusive: " + "; ".join(result.report.latency.summary.reasons)
