@@ -29,8 +29,9 @@ ONNX_SEG_NAMES = {
     "/model/decode_head/fuse2/Mul": "head.fuse2",
     "/model/decode_head/linear_fuse/activate/Relu": "head.linear_fuse",
     "/model/decode_head/conv_seg/Conv": "head.conv_seg",
-    "/Resize": POSTPROCESS,
-    "/ArgMax": POSTPROCESS,
+    "/postprocess/Resize": POSTPROCESS,
+    "/postprocess/ArgMax": POSTPROCESS,
+    "/postprocess/Gather": POSTPROCESS,
 }
 # Seen in the classifier export (SeaFormerClassifier subclasses the backbone: no "backbone" segment).
 ONNX_CLS_NAMES = {

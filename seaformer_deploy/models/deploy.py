@@ -154,7 +154,8 @@ class DeployModel(nn.Module):
         self.layout = layout
         self.labels_method = check_labels_method(labels_method)
         if output_mode == "labels":
-            self.labels = LabelMap(input_hw, labels_method)
+            # Named so per-op profiles attribute the label map's ops to post-processing.
+            self.postprocess = LabelMap(input_hw, labels_method)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.layout == "nhwc":
@@ -163,7 +164,7 @@ class DeployModel(nn.Module):
         if self.task == "cls":
             return out
         if self.output_mode == "labels":
-            return self.labels(out)
+            return self.postprocess(out)
         if self.output_mode == "upsampled":
             out = F.interpolate(out, size=self.input_hw, mode="bilinear", align_corners=False)
         return out.permute(0, 2, 3, 1) if self.layout == "nhwc" else out
