@@ -175,7 +175,8 @@ def main(variants: str, input_size: str, thread_list: str, runs: int, warmup: in
         console.print(f"{'PASS' if ok else 'MISS'}  {name}: {value}")
     header = (f"SeaFormer at {input_size}, {runs} interleaved runs per row; fp32 peak {peak['gmacs_per_s']:.1f} GMAC/s;"
               f" {notes[0]}")
-    module_lines = [f"\n{variant} fp32 per module (1 thread): module | us | MMAC | GMAC/s | % peak\n"
+    module_lines = [f"\n{variant} fp32 per module (1 thread, LiteRT op profiler):\n\n"
+                    "| module | us | MMAC | GMAC/s | % peak |\n|---|---|---|---|---|\n"
                     + "\n".join(f"| {r['module']} | {r['us']:.0f} | {r['mmacs']:.1f} | {r['gmacs_per_s']:.1f} | "
                                 f"{r['pct_of_peak']:.0f} |" for r in rows_)
                     for variant, rows_ in modules.items()]
