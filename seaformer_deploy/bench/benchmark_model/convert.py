@@ -30,17 +30,23 @@ def profile_from_rows(rows: list[NodeRow], e2e_us: float, *, kernel_mode: str,
     give their node index, and ``node_names`` (the model's own names, which carry the module path even for the
     renamed graph outputs) attributes them. XNNPACK rows are aggregated by operator type
     (``Delegate/Convolution (NHWC, F32) IGEMM:0``), which attribution reports as unattributed rather than
-    guessing. A row's ``avg ms`` is per call, so its time per run is ``avg ms x times called``.
+    guessing. A row's ``avg ms`` is per call, so its time per run is ``avg ms x times called``; rows never
+    called during the runs (LiteRT's ``AllocateTensors``) are left out, except that some 2020 builds print 0
+    in every row of the table, which then means one call each.
     """
+    uncounted = bool(rows) and all(row.times_called == 0 for row in rows)
     events = []
     for row in rows:
-        if row.times_called <= 0:
+        calls = 1 if uncounted else row.times_called
+        if calls <= 0:
             continue
         match = _ROW_NAME.match(row.name)
         name, index = (match["name"], int(match["index"])) if match else (row.name, None)
         events.append(OpEvent(name=name, op_type=row.node_type, node_index=index,
-                              elapsed_us=row.avg_ms * 1e3 * row.times_called, run=0))
+                              elapsed_us=row.avg_ms * 1e3 * calls, run=0))
     notes = [f"from benchmark_model Run Order ({len(rows)} rows, averages over the profiled runs)"]
+    if uncounted:
+        notes.append("every row has 'times called' 0 (a build that did not count calls): one call per row assumed")
     return OpProfile(engine="benchmark_model", kernel_mode=kernel_mode, events=events, e2e_us=[e2e_us],
                      notes=notes, node_names=dict(node_names or {}))
 
