@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 _TOP_OPS = 10
@@ -18,12 +19,25 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.2f}"
 
 
+def _print_top_ops(profile: dict[str, Any], console: Console) -> None:
+    """The slowest per-op rows of a profile that was not attributed to modules (another model's log)."""
+    table = Table(title=f"slowest ops ({profile['engine']}, {profile['kernel_mode']}; no module attribution "
+                        "without our model)")
+    for column, justify in (("op", "left"), ("type", "left"), ("ms/run", "right"), ("% of ops", "right")):
+        table.add_column(column, justify=justify)
+    for op in sorted(profile["ops"], key=lambda op: op["avg_us"], reverse=True)[:_TOP_OPS]:
+        # Op names hold brackets ("LiteRT::Run[Buffer sync]") that rich would read as markup.
+        table.add_row(escape(op["name"]), escape(op["op_type"]), f"{op['avg_us'] / 1e3:.3f}", f"{op['pct']:.1f}")
+    console.print(table)
+
+
 def print_bench_summary(report: dict[str, Any], console: Console) -> None:
     """Print ``report`` (a bench report dict) on ``console``."""
     facts = report["model"]["facts"]
     device = report["device"]
     latency = report["latency"]["summary"]
-    title = (f"{report['model']['file']} on {device['spec']} ({device.get('model') or device.get('cpu')}), "
+    what = device.get("model") or device.get("cpu") or device["kind"]
+    title = (f"{report['model']['file']} on {device['spec']} ({what}), "
              f"{report['protocol']['threads']} thread(s), {report['protocol']['delegate']}")
     table = Table(title=title)
     for column in ("launch", "runs", "median ms", "avg ms", "min ms", "max ms", "std ms", "throttled"):
@@ -41,7 +55,9 @@ def print_bench_summary(report: dict[str, Any], console: Console) -> None:
                   f"{_ms(latency.get('p90_ms'))} ms, CV between launches {latency.get('cv_between_launches', 0):.1%}"
                   f" -> {verdict}")
     profile = report.get("profile")
-    if profile:
+    if profile and profile["modules"] is None:
+        _print_top_ops(profile, console)
+    elif profile:
         modules = profile["modules"]
         breakdown = Table(title=f"per-module latency ({modules['engine']}, {modules['kernel_mode']} kernels)")
         for column, justify in (("module", "left"), ("ms/run", "right"), ("% of e2e", "right"), ("ops", "right")):
@@ -66,4 +82,4 @@ def print_bench_summary(report: dict[str, Any], console: Console) -> None:
     if facts.get("weights") == "random":
         console.print("[bold red]WARNING:[/] random weights: accuracy numbers are meaningless")
     for warning in report["warnings"]:
-        console.print(f"[bold red]WARNING:[/] {warning}")
+        console.print(f"[bold red]WARNING:[/] {escape(warning)}")

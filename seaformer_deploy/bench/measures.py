@@ -156,6 +156,10 @@ class PartialMeasurementError(DeviceError):
         self.launches: list[Launch] = list(launches)
 
 
+def _ms(us: float | None) -> float | None:
+    return None if us is None else us / 1e3
+
+
 def summarize(launches: list[Launch]) -> dict[str, Any]:
     """Median of launch centres, spread across launches and the stability verdict, in milliseconds."""
     centres = [launch.centre_us for launch in launches if launch.centre_us is not None]
@@ -174,8 +178,11 @@ def summarize(launches: list[Launch]) -> dict[str, Any]:
         "launches": len(centres),
         "median_ms": statistics.median(centres) / 1e3,
         "mean_ms": mean / 1e3,
-        "min_ms": min(launch.stats.min_us for launch in launches if launch.stats.min_us is not None) / 1e3,
-        "max_ms": max(launch.stats.max_us for launch in launches if launch.stats.max_us is not None) / 1e3,
+        # A launch imported from a summary-only log knows its average alone.
+        "min_ms": _ms(min((launch.stats.min_us for launch in launches if launch.stats.min_us is not None),
+                          default=None)),
+        "max_ms": _ms(max((launch.stats.max_us for launch in launches if launch.stats.max_us is not None),
+                          default=None)),
         "p90_ms": all_runs[len(all_runs) * 90 // 100] / 1e3 if all_runs else None,
         "cv_between_launches": cv,
         "runs_per_launch": [launch.stats.count for launch in launches],

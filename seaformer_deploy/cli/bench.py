@@ -152,8 +152,9 @@ def suite(suite_path: Path, device: str, adb_path: str | None, benchmark_binary:
 
 @main.command("import-log", context_settings=CONTEXT_SETTINGS)
 @click.argument("log", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The model the log was measured on.")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Our exported model the log was measured on (attributes per-op rows to modules); "
+                   "leave out for any other model.")
 @click.option("--op-profile-csv", type=click.Path(dir_okay=False, path_type=Path),
               help="CSV written by --op_profiling_output_mode=csv, if the log's profile went to a file.")
 @click.option("--device-name", default="imported", show_default=True, help="What the log was measured on.")
@@ -162,7 +163,7 @@ def suite(suite_path: Path, device: str, adb_path: str | None, benchmark_binary:
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout.")
 @debug_option
 @handle_errors
-def import_log(log: Path, model_path: Path, op_profile_csv: Path | None, device_name: str, output_dir: Path,
+def import_log(log: Path, model_path: Path | None, op_profile_csv: Path | None, device_name: str, output_dir: Path,
                as_json: bool, debug: bool) -> None:
     """Turn an existing benchmark_model LOG into a bench report."""
     from seaformer_deploy.bench.benchmark_model.import_log import import_benchmark_log

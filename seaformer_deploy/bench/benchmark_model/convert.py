@@ -16,7 +16,7 @@ _ROW_NAME = re.compile(r"^\[(?P<name>.*)\]:(?P<index>\d+)$")
 def launch_from_log(index: int, log: BenchmarkLog, **conditions: Any) -> Launch:
     """One launch from one parsed log: the regular runs' statistics, memory lines and launch conditions
     (``Launch`` fields such as ``thermal_before``, ``throttled`` or ``process``)."""
-    if log.inference is None or log.inference.count == 0:
+    if log.inference is None or log.inference.avg_us is None:
         raise UsageError("the benchmark_model log has no regular-run statistics")
     return Launch(index=index, stats=log.inference, per_run_us=list(log.per_run_us), source="benchmark_model",
                   memory=log.memory.to_dict() if log.memory else None, **conditions)
@@ -53,13 +53,25 @@ def profile_from_rows(rows: list[NodeRow], e2e_us: float, *, kernel_mode: str,
 
 def profile_from_log(log: BenchmarkLog, *, kernel_mode: str, csv_rows: list[NodeRow] | None = None,
                      model_path: str | Path | None = None) -> OpProfile | None:
-    """The regular-run op profile of ``log`` (or of its CSV file), if any, named after ``model_path``'s nodes."""
+    """The regular-run op profile of ``log`` (or of its CSV file), if any, named after ``model_path``'s nodes.
+
+    Its end-to-end time is the regular runs' average; in an excerpt of the profile without one, the op
+    profiler's own "Timings (microseconds)" average (runs with profiling on), and the profile's notes say so.
+    """
     rows = csv_rows if csv_rows is not None else (log.op_profile.run_order if log.op_profile else [])
-    if not rows or log.inference is None or log.inference.avg_us is None:
+    e2e_us = log.inference.avg_us if log.inference is not None else None
+    note = None
+    if e2e_us is None and log.op_profile is not None and log.op_profile.timing_summary is not None:
+        e2e_us = log.op_profile.timing_summary.avg_us
+        note = "end-to-end time from the op profiler's own 'Timings' line: the log has no run statistics"
+    if not rows or e2e_us is None:
         return None
     node_names = None
     if model_path is not None:
         from seaformer_deploy.bench.litert.nodes import tflite_node_names
 
         node_names = tflite_node_names(model_path)
-    return profile_from_rows(rows, log.inference.avg_us, kernel_mode=kernel_mode, node_names=node_names)
+    profile = profile_from_rows(rows, e2e_us, kernel_mode=kernel_mode, node_names=node_names)
+    if note:
+        profile.notes.append(note)
+    return profile
