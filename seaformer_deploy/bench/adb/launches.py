@@ -2,8 +2,8 @@
 
 The measuring practice: pin to the big cores, warm up, cool down before every launch, treat thermal status > 0
 as throttled (back off, retry a few times, then keep the launch flagged), and run every repeat as a separate
-process so each one is an independent sample. What runs on the phone is ``android_runner/run_benchmark.sh``
-plus the user's binary.
+process so each one is an independent sample. What runs on the phone is ``run_benchmark.sh`` (beside this
+module, shipped as package data) plus the user's binary.
 
 Typical use::
 
@@ -23,6 +23,7 @@ import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from importlib import resources
 from pathlib import Path
 
 from seaformer_deploy.bench.adb.client import AdbDevice, tail
@@ -37,7 +38,8 @@ from seaformer_deploy.fileio import ensure_writable_dir
 
 log = logging.getLogger(__name__)
 
-RUNNER_SCRIPT = Path(__file__).resolve().parents[3] / "android_runner" / "run_benchmark.sh"
+# Package data, so a wheel install drives phones too; wheels install unzipped, so it is a real file.
+RUNNER_SCRIPT = Path(str(resources.files("seaformer_deploy.bench.adb") / "run_benchmark.sh"))
 BENCHMARK_BINARY_ENV = "SEAFORMER_BENCHMARK_MODEL"
 
 DELEGATE_FLAGS: dict[Delegate, tuple[str, ...]] = {

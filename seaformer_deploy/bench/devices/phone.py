@@ -1,5 +1,6 @@
-"""The ``adb`` device: a phone driven over adb with TFLite's benchmark_model (see ``bench/adb/`` and
-``android_runner/``). Latency, the op profile and the outputs used for accuracy all come from the phone."""
+"""The ``adb`` device: a phone driven over adb with TFLite's benchmark_model (see ``bench/adb/``, whose
+``run_benchmark.sh`` runs on the phone). Latency, the op profile and the outputs used for accuracy all come from
+the phone."""
 
 from __future__ import annotations
 
