@@ -24,7 +24,7 @@ from seaformer_deploy.bench.devices.spec import DeviceKind
 from seaformer_deploy.bench.measures import UNSTABLE_CV, Launch, PartialMeasurementError, summarize
 from seaformer_deploy.bench.model_info import ModelInfo, load_model_info
 from seaformer_deploy.bench.options import BenchOptions
-from seaformer_deploy.errors import DeviceError, UsageError
+from seaformer_deploy.errors import CheckFailedError, DeviceError, UsageError
 from seaformer_deploy.fileio import ensure_writable_dir, write_json_atomic
 
 BENCH_SCHEMA = "seaformer-deploy/bench-report@1"
@@ -86,8 +86,6 @@ def reference_predictor(info: ModelInfo, checkpoint: str | None = None) -> Calla
 def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, *,
               progress: Progress | None = None) -> BenchResult:
     """Benchmark ``model`` as ``options`` say and write the bench report; see the module docstring."""
-    from seaformer_deploy.bench.attribution import attribute
-
     if options.warmup < 0 or options.runs < 1 or options.repeats < 1:
         raise UsageError("need --warmup >= 0, --runs >= 1 and --repeats >= 1")
     started = time.perf_counter()
@@ -128,28 +126,49 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
         profile_section = None
         if options.profile:
             tick("per-op profile", 0, 1)
-            profiled = device.profile(info.path, sample, runs=max(options.runs // 3, PROFILE_MIN_RUNS),
-                                      warmup=options.warmup)
-            if profiled.modules is not None:
-                delegate_ops = profiled.delegate_ops
-                profile_section = {**profiled.modules.to_dict(), "modules": attribute(profiled.modules).to_dict(),
-                                   "delegate_ops": None if delegate_ops is None else delegate_ops.to_dict()}
-            else:
-                warnings.append("the device returned no per-op profile")
+            profile_section = _profile_section(device, info, sample, options, warnings)
             tick("per-op profile", 1, 1)
         accuracy = None
         if dataset is not None:
             from seaformer_deploy.bench.accuracy import evaluate
 
             reference = reference_predictor(info, options.checkpoint) if options.reference else None
-            accuracy = evaluate(functools.partial(device.predict, info.path), dataset, info.facts, reference=reference,
-                                progress=lambda d, t: tick("accuracy", d, t))
+            try:
+                accuracy = evaluate(functools.partial(device.predict, info.path), dataset, info.facts,
+                                    reference=reference, progress=lambda d, t: tick("accuracy", d, t))
+            except DeviceError as exc:
+                write(launches, {"kind": device.kind.value, "name": device.name}, profile=profile_section,
+                      incomplete=f"accuracy: {exc}")
+                raise DeviceError(f"{exc} (latency kept in {report_path})") from None
             accuracy["evaluated_on"] = device.name
         fingerprint = device.fingerprint()
+        warnings.extend(getattr(device, "warnings", ()))
     finally:
         device.close()
     report = write(launches, fingerprint, profile=profile_section, accuracy=accuracy)
     return BenchResult(report, report_path, bool(report["latency"]["summary"]["stable"]), report["warnings"])
+
+
+def _profile_section(device: Any, info: ModelInfo, sample: np.ndarray, options: BenchOptions,
+                     warnings: list[str]) -> dict[str, Any] | None:
+    """The report's per-op section. The profile is an extra: when it fails, the latency and accuracy
+    measured around it are kept and a warning says why."""
+    from seaformer_deploy.bench.attribution import attribute
+
+    try:
+        profiled = device.profile(info.path, sample, runs=max(options.runs // 3, PROFILE_MIN_RUNS),
+                                  warmup=options.warmup)
+    except (DeviceError, CheckFailedError, UsageError) as exc:
+        warnings.append(f"per-op profile failed (latency and accuracy are unaffected): {exc}")
+        return None
+    delegate_ops = profiled.delegate_ops
+    if profiled.modules is not None:
+        return {**profiled.modules.to_dict(), "modules": attribute(profiled.modules).to_dict(),
+                "delegate_ops": None if delegate_ops is None else delegate_ops.to_dict()}
+    if delegate_ops is not None:
+        return {**delegate_ops.to_dict(), "modules": None, "delegate_ops": None}
+    warnings.append("the device returned no per-op profile")
+    return None
 
 
 def write_bench_report(path: Path, info: ModelInfo, *, device: dict[str, Any], protocol: dict[str, Any],

@@ -42,6 +42,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from generations import GENERATIONS, litert_line, litert_results_block
+
 FLAG_TYPES: dict[str, type] = {
     "graph": str,
     "num_threads": int,
@@ -68,6 +70,11 @@ FLAG_TYPES: dict[str, type] = {
     "output_filepath": str,
     "allow_fp16": bool,
     "signature_to_run_for": str,
+    "use_cpu": bool,
+    "use_npu": bool,
+    "use_profiler": bool,
+    "result_file_path": str,
+    "help": bool,
 }
 DEFAULTS: dict[str, object] = {
     "graph": "",
@@ -95,6 +102,11 @@ DEFAULTS: dict[str, object] = {
     "output_filepath": "",
     "allow_fp16": False,
     "signature_to_run_for": "",
+    "use_cpu": True,
+    "use_npu": False,
+    "use_profiler": False,
+    "result_file_path": "",
+    "help": False,
 }
 # (flag, description) in the order BenchmarkModel/BenchmarkTfLiteModel::LogParams prints them.
 LOGGED_PARAMS = (
@@ -122,8 +134,11 @@ LOGGED_PARAMS = (
 MAC_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "FULLY_CONNECTED", "BATCH_MATMUL"}
 
 
+GENERATION = GENERATIONS["current"]
+
+
 def info(text: str) -> None:
-    print(f"INFO: {text}", flush=True)
+    print(f"INFO: {text}" if GENERATION.info_prefix else text, flush=True)
 
 
 def error(text: str) -> None:
@@ -221,8 +236,9 @@ XNNPACK_NAMES = {
 }
 
 
-def xnnpack_rows(nodes: list[Node]) -> list[Node]:
-    """The delegate's view of ``nodes``: one row per XNNPACK operator name, in first-use order.
+def xnnpack_rows(nodes: list[Node], per_operator: bool = False) -> list[Node]:
+    """The delegate's view of ``nodes``: one row per XNNPACK operator name, in first-use order (with
+    ``per_operator``, as LiteRT 2.x prints them: one row per operator, ``Delegate/<name>:<operator index>``).
 
     A node XNNPACK elides (reshape, pad) costs nothing of its own: its share of each run goes to the next
     operator (a pad is folded into the convolution after it), the last ones' to the operator before.
@@ -235,7 +251,8 @@ def xnnpack_rows(nodes: list[Node]) -> list[Node]:
         if name is None:
             pending = [p + v for p, v in zip(pending, node.elapsed.values, strict=True)]
             continue
-        row = rows.setdefault(name, Node(f"Delegate/{name}:{len(rows)}", name, len(rows)))
+        key = f"{name}#{len(rows)}" if per_operator else name
+        row = rows.setdefault(key, Node(f"Delegate/{name}:{len(rows)}", name, len(rows)))
         for run, value in enumerate(node.elapsed.values):
             row.elapsed.add(value + pending[run])
         pending = [0] * len(pending)
@@ -252,13 +269,15 @@ def _field(text: str, width: int) -> str:
     return "\t" + text.rjust(width)
 
 
-def _table(title: str, nodes: list[Node], run_total: Stat, csv: bool) -> str:
+def _table(title: str, nodes: list[Node], run_total: Stat, csv: bool, start: bool = False) -> str:
+    """One table; ``start`` adds the [start] column of 2018 builds (the run-order offset of each node)."""
     lines = [f"============================== {title} =============================="]
     if csv:
         lines.append("node type, first, avg_ms, %, cdf%, mem KB, times called, name")
     else:
         lines.append(
             _field("[node type]", 40)
+            + (_field("[start]", 9) if start else "")
             + _field("[first]", 9)
             + _field("[avg ms]", 9)
             + _field("[%]", 8)
@@ -268,7 +287,9 @@ def _table(title: str, nodes: list[Node], run_total: Stat, csv: bool) -> str:
             + "\t[Name]"
         )
     cumulative = 0
+    offset_ms = 0.0
     for node in nodes:
+        start_ms, offset_ms = offset_ms, offset_ms + node.elapsed.avg / 1000.0
         cumulative += node.elapsed.total
         first_ms, avg_ms = node.elapsed.first / 1000.0, node.elapsed.avg / 1000.0
         pct = node.elapsed.total * 100.0 / run_total.total
@@ -283,6 +304,7 @@ def _table(title: str, nodes: list[Node], run_total: Stat, csv: bool) -> str:
         else:
             lines.append(
                 _field(node.type, 40)
+                + (_field(f"{start_ms:.3f}", 9) if start else "")
                 + _field(f"{first_ms:.3f}", 9)
                 + _field(f"{avg_ms:.3f}", 9)
                 + _field(f"{pct:.3f}", 7)
@@ -352,13 +374,13 @@ def _by_node_type(nodes: list[Node], run_total: Stat, csv: bool) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def profile_report(nodes: list[Node], run_total: Stat, csv: bool) -> str:
+def profile_report(nodes: list[Node], run_total: Stat, csv: bool, start: bool = False) -> str:
     """ProfileSummaryDefaultFormatter::GetOutputString for the primary graph (memory tables off)."""
     by_order = sorted(nodes, key=lambda n: n.run_order)
     by_time = sorted(nodes, key=lambda n: n.elapsed.avg, reverse=True)[:10]
     return (
-        _table("Run Order", by_order, run_total, csv)
-        + _table("Top by Computation Time", by_time, run_total, csv)
+        _table("Run Order", by_order, run_total, csv, start)
+        + _table("Top by Computation Time", by_time, run_total, csv, start)
         + _by_node_type(nodes, run_total, csv)
         + f"Timings (microseconds): {run_total.text()}\nMemory (bytes): count=0\n"
         + f"{len(nodes)} nodes observed\n\n"
@@ -371,12 +393,14 @@ def profile_report(nodes: list[Node], run_total: Stat, csv: bool) -> str:
 def parse_flags(argv: list[str]) -> tuple[dict[str, object], set[str], list[str]]:
     params, given, unconsumed = dict(DEFAULTS), set(), []
     for arg in argv:
-        match = re.fullmatch(r"--([A-Za-z0-9_]+)=(.*)", arg, re.DOTALL)
-        if not match or match.group(1) not in FLAG_TYPES:
+        match = re.fullmatch(r"--([A-Za-z0-9_]+)=(.*)", arg, re.DOTALL) or re.fullmatch(
+            r"--([A-Za-z0-9_]+)()", arg)
+        if not match or match.group(1) not in GENERATION.flags:
             unconsumed.append(arg)
             continue
         name, raw = match.groups()
         kind = FLAG_TYPES[name]
+        raw = raw if raw or kind is not bool else "true"  # a bare boolean flag means true
         try:
             if kind is bool:
                 if raw not in ("true", "false", "1", "0"):
@@ -465,11 +489,21 @@ def op_costs(interpreter, ops: list[dict]) -> list[float]:
     return costs
 
 
-def main(argv: list[str]) -> int:
+def warn(text: str) -> None:
+    print(f"WARN: {text}" if GENERATION.info_prefix else text, flush=True)
+
+
+def main(argv: list[str], generation: str = "current") -> int:
+    """One benchmark_model process of ``generation`` (see generations.py)."""
+    global GENERATION
+    GENERATION = GENERATIONS[generation]
     info("STARTING!")
     params, given, unconsumed = parse_flags(argv)
+    if params["help"]:
+        error(GENERATION.usage(sys.argv[0]))
+        return 1
     if unconsumed:
-        print(f"WARN: Unconsumed cmdline flags: {' '.join(unconsumed)}", flush=True)
+        warn(f"Unconsumed cmdline flags: {' '.join(unconsumed)}")
     info(f"Log parameter values verbosely: [{int(bool(params['verbose']))}]")
     for name, description in LOGGED_PARAMS:
         if name in given or name == "graph":
@@ -519,7 +553,7 @@ def main(argv: list[str]) -> int:
             "WARN: simulated phone: the GPU/NNAPI delegate is not available, running on the host CPU",
             flush=True,
         )
-    explicit_no_xnnpack = "use_xnnpack" in given and not params["use_xnnpack"]
+    explicit_no_xnnpack = ("use_xnnpack" in given and not params["use_xnnpack"]) or GENERATION.builtin_by_default
     resolver = (
         OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES if explicit_no_xnnpack else OpResolverType.AUTO
     )
@@ -587,10 +621,14 @@ def main(argv: list[str]) -> int:
 
     def run(min_runs: int, min_secs: float, profile: bool) -> Stat:
         max_secs = float(params["max_secs"])
-        info(
-            f"Running benchmark for at least {min_runs} iterations and at least {cpp(min_secs)} seconds but "
-            f"terminate if exceeding {cpp(max_secs)} seconds."
-        )
+        if GENERATION.old_format:
+            info(f"Running benchmark for {min_runs} iterations ")
+            min_secs = 0.0  # 2018 builds ran exactly N iterations
+        else:
+            info(
+                f"Running benchmark for at least {min_runs} iterations and at least {cpp(min_secs)} seconds "
+                f"but terminate if exceeding {cpp(max_secs)} seconds."
+            )
         stats = Stat()
         now = time.monotonic()
         min_finish, max_finish = now + min_secs, now + max_secs
@@ -614,61 +652,28 @@ def main(argv: list[str]) -> int:
         info(stats.text() + "\n")
         return stats
 
-    profiling = bool(params["enable_op_profiling"])
+    profiling = bool(params[GENERATION.profile_flag])
     warmup = run(int(params["warmup_runs"]), float(params["warmup_min_secs"]), profile=False)
     regular = run(int(params["num_runs"]), float(params["min_secs"]), profile=profiling)
     overall_mb = rss_mb()[0] - start_rss
 
-    info(
-        f"Inference timings in us: Init: {init_us}, First inference: {warmup.first}, "
-        f"Warmup (avg): {cpp(warmup.avg)}, Inference (avg): {cpp(regular.avg)}"
-    )
-    info(
-        "Note: as the benchmark tool itself affects memory footprint, the following is only APPROXIMATE "
-        "to the actual memory footprint of the model at runtime. Take the information at your discretion."
-    )
-    info(
-        "Memory footprint delta from the start of the tool (MB): "
-        f"init={cpp(init_mb)} overall={cpp(overall_mb)}"
-    )
-    if params["report_peak_memory_footprint"]:
-        resident, shared = rss_mb()
-        info(f"Overall peak memory footprint (MB) via periodic monitoring: {cpp(peak_rss_mb())}")
-        info("Memory status at the end of exeution:")
-        info(f"- VmRSS              : {int(resident)} MB")
-        info(f"+ RssAnnon           : {int(resident) - int(shared)} MB")
-        info(f"+ RssFile + RssShmem : {int(shared)} MB")
-
-    if profiling:
-        mode = str(params["op_profiling_output_mode"])
-        target = str(params["op_profiling_output_file"] or params["profiling_output_csv_file"])
-        csv = mode == "csv" or bool(params["profiling_output_csv_file"])
-        init_nodes = [Node("AllocateTensors/0", "AllocateTensors", 1)]
-        init_nodes[0].elapsed.add(alloc_us)
-        if not explicit_no_xnnpack:
-            init_nodes.insert(
-                0,
-                Node("ModifyGraphWithDelegate/0", "ModifyGraphWithDelegate", 0, mem_kb=max(delegate_kb, 0.0)),
-            )
-            init_nodes[0].elapsed.add(delegate_us)
-        init_total = Stat()
-        init_total.add(sum(n.elapsed.total for n in init_nodes))
-        sections = [
-            ("Profiling Info for Benchmark Initialization:", profile_report(init_nodes, init_total, csv))
-        ]
-        if profiled_total.count:
-            sections.append(
-                (
-                    "Operator-wise Profiling Info for Regular Benchmark Runs:",
-                    profile_report(nodes if explicit_no_xnnpack else xnnpack_rows(nodes), profiled_total, csv),
-                )
-            )
-        if target:
-            with open(target, "w") as handle:
-                handle.write("".join(f"{header}\n{data}\n" for header, data in sections))
-        else:
-            for header, data in sections:
-                info(f"{header}\n{data}")
+    if GENERATION.old_format:
+        info(f"Average inference timings in us: Warmup: {cpp(warmup.avg)}, Init: {init_us}, "
+             f"no stats: {cpp(regular.avg)}")
+    elif GENERATION.litert_results:
+        print(litert_results_block(init_us, warmup, regular, init_mb, overall_mb), flush=True)
+    else:
+        summary_and_memory(init_us, warmup, regular, init_mb, overall_mb, bool(params["report_peak_memory_footprint"]))
+    if profiling and GENERATION.old_format:
+        info(profile_report(nodes, profiled_total, csv=False, start=True))
+    elif profiling and GENERATION.litert_results:
+        rows = litert_rows(nodes)
+        run_totals = Stat()  # the bookkeeping rows are part of each run's profile here
+        for run in range(profiled_total.count):
+            run_totals.add(sum(row.elapsed.values[run] for row in rows))
+        print(litert_line(179, "\n" + profile_report(rows, run_totals, csv=False)), flush=True)
+    elif profiling:
+        print_profile(params, nodes, profiled_total, explicit_no_xnnpack, (alloc_us, delegate_us, delegate_kb))
 
     if params["output_filepath"]:
         with open(str(params["output_filepath"]), "wb") as handle:
@@ -683,6 +688,78 @@ def main(argv: list[str]) -> int:
         inference_avg_us=regular.avg,
     )
     return 0
+
+
+def summary_and_memory(init_us: int, warmup: Stat, regular: Stat, init_mb: float, overall_mb: float,
+                       peak: bool) -> None:
+    """The "Inference timings in us" summary and the memory lines of current builds."""
+    info(
+        f"Inference timings in us: Init: {init_us}, First inference: {warmup.first}, "
+        f"Warmup (avg): {cpp(warmup.avg)}, Inference (avg): {cpp(regular.avg)}"
+    )
+    info(
+        "Note: as the benchmark tool itself affects memory footprint, the following is only APPROXIMATE "
+        "to the actual memory footprint of the model at runtime. Take the information at your discretion."
+    )
+    info(
+        "Memory footprint delta from the start of the tool (MB): "
+        f"init={cpp(init_mb)} overall={cpp(overall_mb)}"
+    )
+    if peak:
+        resident, shared = rss_mb()
+        info(f"Overall peak memory footprint (MB) via periodic monitoring: {cpp(peak_rss_mb())}")
+        info("Memory status at the end of exeution:")
+        info(f"- VmRSS              : {int(resident)} MB")
+        info(f"+ RssAnnon           : {int(resident) - int(shared)} MB")
+        info(f"+ RssFile + RssShmem : {int(shared)} MB")
+
+
+def litert_rows(nodes: list[Node]) -> list[Node]:
+    """LiteRT 2.x's run rows: its buffer bookkeeping around one row per XNNPACK operator."""
+    operators = xnnpack_rows(nodes, per_operator=True)
+    runs = operators[0].elapsed.count if operators else 0
+    around = []
+    for tag, order in (("LiteRT::Run[buffer registration]", -1), ("LiteRT::Run[Buffer sync]", len(operators))):
+        node = Node(f"{tag}/0", tag, order)
+        for _ in range(runs):
+            node.elapsed.add(2)
+        around.append(node)
+    return [around[0], *operators, around[1]]
+
+
+def print_profile(params: dict, nodes: list[Node], profiled_total: Stat, builtin: bool,
+                  init: tuple[int, int, float]) -> None:
+    """The profile of current builds: stdout, or a CSV file when the build knows the file flags."""
+    alloc_us, delegate_us, delegate_kb = init
+    mode = str(params["op_profiling_output_mode"])
+    target = str(params["op_profiling_output_file"] or params["profiling_output_csv_file"])
+    csv = mode == "csv" or bool(params["profiling_output_csv_file"])
+    init_nodes = [Node("AllocateTensors/0", "AllocateTensors", 1)]
+    init_nodes[0].elapsed.add(alloc_us)
+    if not builtin:
+        init_nodes.insert(
+            0,
+            Node("ModifyGraphWithDelegate/0", "ModifyGraphWithDelegate", 0, mem_kb=max(delegate_kb, 0.0)),
+        )
+        init_nodes[0].elapsed.add(delegate_us)
+    init_total = Stat()
+    init_total.add(sum(n.elapsed.total for n in init_nodes))
+    sections = [
+        ("Profiling Info for Benchmark Initialization:", profile_report(init_nodes, init_total, csv))
+    ]
+    if profiled_total.count:
+        sections.append(
+            (
+                "Operator-wise Profiling Info for Regular Benchmark Runs:",
+                profile_report(nodes if builtin else xnnpack_rows(nodes), profiled_total, csv),
+            )
+        )
+    if target:
+        with open(target, "w") as handle:
+            handle.write("".join(f"{header}\n{data}\n" for header, data in sections))
+    else:
+        for header, data in sections:
+            info(f"{header}\n{data}")
 
 
 if __name__ == "__main__":

@@ -292,14 +292,22 @@ class AdbDevice:
             for digest, path in re.findall(r"^([0-9a-f]{64}) [ *]?(.+?)\s*$", result.stdout, re.M)
         }
 
-    def pull(self, remote: str, local: str | os.PathLike[str], timeout: float = 600.0) -> Path:
-        """Copy ``remote`` to ``local`` atomically."""
+    def pull(self, remote: str, local: str | os.PathLike[str], timeout: float = 600.0, *,
+             missing_ok: bool = False) -> Path | None:
+        """Copy ``remote`` to ``local`` atomically; with ``missing_ok`` a remote file that does not exist
+        gives None (a lost phone still raises)."""
         local = Path(local)
-        with atomic_path(local) as tmp:
-            proc = self._adb(["pull", remote, str(tmp)], timeout, f"pull {remote}")
-            if proc.returncode != 0:
-                reason = last_line(proc.stderr + proc.stdout)
-                raise DeviceError(f"adb pull {remote} failed on device {self.serial}: {reason}")
+        try:
+            with atomic_path(local) as tmp:
+                proc = self._adb(["pull", remote, str(tmp)], timeout, f"pull {remote}")
+                if proc.returncode != 0:
+                    raise DeviceError(f"adb pull {remote} failed on device {self.serial}: "
+                                      f"{last_line(proc.stderr + proc.stdout)}")
+        except DeviceError as exc:
+            # Raised inside the block so that nothing is left at ``local``.
+            if missing_ok and str(exc).endswith("No such file or directory"):
+                return None
+            raise
         return local
 
     def getprops(self) -> dict[str, str]:
