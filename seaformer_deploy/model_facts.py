@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from seaformer_deploy.errors import UsageError
 from seaformer_deploy.runtime import TensorSpec
-from seaformer_deploy.schema import check_schema
+from seaformer_deploy.schema import SchemaError, check_schema
 
 EXPORT_SCHEMA = "seaformer-deploy/export-report@1"
 NORMALIZATION_RECIPE = "decode as RGB, resize to input_size_hw (bilinear), then (pixel - mean) / std per channel"
@@ -75,7 +74,7 @@ class ModelFacts:
     def from_dict(cls, data: object, what: str = "model metadata") -> ModelFacts:
         """Inverse of :meth:`to_dict` (extra keys, e.g. the rest of an export report, are ignored).
 
-        Another schema version, a non-object or a missing or malformed field is one ``UsageError``.
+        Another schema version, a non-object or a missing or malformed field is one ``SchemaError`` (exit 2).
         """
         facts = check_schema(data, EXPORT_SCHEMA, what)
         try:
@@ -102,7 +101,7 @@ class ModelFacts:
                 normalization_recipe=str(normalization.get("recipe", NORMALIZATION_RECIPE)),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise UsageError(f"{what} has malformed model facts ({type(exc).__name__}: {exc})") from None
+            raise SchemaError(f"{what} has malformed model facts ({type(exc).__name__}: {exc})") from None
 
 
 def _triple(values: Any) -> tuple[float, float, float]:

@@ -19,6 +19,13 @@ def _quiet_random_weights():
         yield
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs the exported model waits for a conversion: it is slow, whoever wrote it."""
+    for item in items:
+        if "exported_t64" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES

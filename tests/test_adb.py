@@ -197,6 +197,7 @@ def test_resolve_single_and_no_device(make_sim) -> None:
         resolve_serial(None, sim.adb)
 
 
+@pytest.mark.slow  # converts a model
 def test_non_arm64_device_is_refused(make_sim, tiny: TinyModel, fake_binary: Path, tmp_path: Path) -> None:
     emulator = sd865_config(
         "EMU_X86", getprop={"ro.product.cpu.abi": "x86_64", "ro.product.cpu.abilist": "x86_64,x86"}
@@ -248,11 +249,11 @@ def test_thermal_readings_are_normalised_to_celsius(make_sim) -> None:
     expected = {
         z["type"]: ambient + z["offset_c"] for z in config["thermal"]["zones"] if z["unit"] != "disabled"
     }
-    assert thermal["zones_c"] == pytest.approx(expected)  # milli- and deci-degree zones alike
-    assert "pm8150b-bcl-lvl0" not in thermal["zones_c"]  # a disabled sensor reading 0
-    assert thermal["status"] == 0
-    assert thermal["battery_c"] == pytest.approx(ambient - 5.0)
-    assert thermal["hottest_c"] == pytest.approx(max(v for k, v in expected.items() if k.startswith("cpu")))
+    assert thermal.zones_c == pytest.approx(expected)  # milli- and deci-degree zones alike
+    assert "pm8150b-bcl-lvl0" not in thermal.zones_c  # a disabled sensor reading 0
+    assert thermal.status == 0
+    assert thermal.battery_c == pytest.approx(ambient - 5.0)
+    assert thermal.hottest_c == pytest.approx(max(v for k, v in expected.items() if k.startswith("cpu")))
 
 
 def test_thermal_parsing_without_sysfs() -> None:
@@ -263,8 +264,8 @@ def test_thermal_parsing_without_sysfs() -> None:
         "__SEAFORMER_ZONES__\n__SEAFORMER_BATTERY__\n  temperature: 331\n"
     )
     parsed = parse_thermal(text)
-    assert parsed["status"] == 1 and parsed["zones_c"] == {}
-    assert parsed["hottest_c"] == 48.5 and parsed["battery_c"] == pytest.approx(33.1)
+    assert parsed.status == 1 and parsed.zones_c == {}
+    assert parsed.hottest_c == 48.5 and parsed.battery_c == pytest.approx(33.1)
     assert [to_celsius(raw) for raw in ("41500", "415", "41", "0", "-273000")] == [
         41.5,
         41.5,
@@ -282,6 +283,7 @@ def _host_reference_output(tiny: TinyModel, data: np.ndarray) -> np.ndarray:
         return tiny.net(torch.from_numpy(data)).numpy()
 
 
+@pytest.mark.slow  # converts a model
 def test_full_run_three_launches_with_outputs_and_profile(
     make_sim, tiny: TinyModel, fake_binary: Path, tmp_path: Path
 ) -> None:
@@ -308,7 +310,7 @@ def test_full_run_three_launches_with_outputs_and_profile(
     for launch, end in zip(launches, ends, strict=True):
         assert launch.process.pinned is True and launch.process.cpu_mask == "80"
         assert launch.retries == 0 and not launch.throttled
-        assert launch.thermal_before["status"] == 0 and launch.thermal_after["hottest_c"] is not None
+        assert launch.thermal_before.status == 0 and launch.thermal_after.hottest_c is not None
         assert "Unconsumed cmdline flags" not in launch.process.stdout
         log = parse_benchmark_log(launch.process.stdout)
         assert log.inference.count == 3 and log.warmup.count == 1
@@ -330,6 +332,7 @@ def test_full_run_three_launches_with_outputs_and_profile(
     assert not sim.work_dir().exists()  # the phone is left clean
 
 
+@pytest.mark.slow  # converts a model
 def test_push_is_skipped_when_the_phone_has_the_same_file(
     make_sim, tiny: TinyModel, fake_binary: Path, tmp_path: Path
 ) -> None:
@@ -350,6 +353,7 @@ def test_push_is_skipped_when_the_phone_has_the_same_file(
     assert not sim.work_dir().exists()
 
 
+@pytest.mark.slow  # converts a model
 def test_push_repeats_when_the_phone_lacks_sha256sum(make_sim, tiny: TinyModel, fake_binary: Path) -> None:
     sim = make_sim(sd865_config(missing_tools=["sha256sum", "taskset"]))
     device = sim.device()
@@ -369,6 +373,7 @@ def test_push_repeats_when_the_phone_lacks_sha256sum(make_sim, tiny: TinyModel, 
     assert all(row.name.startswith("Delegate/") for row in log.op_profile.run_order)
 
 
+@pytest.mark.slow  # converts a model
 def test_throttled_launches_back_off_retry_and_stay_flagged(
     make_sim, tiny: TinyModel, fake_binary: Path
 ) -> None:
@@ -380,20 +385,22 @@ def test_throttled_launches_back_off_retry_and_stay_flagged(
     )
     assert [(launch.retries, launch.throttled) for launch in launches] == [(1, False), (1, True)]
     assert len(sim.end_events()) == 4  # every throttled run was thrown away and run again
-    assert launches[0].thermal_after["status"] == 0
-    assert launches[1].thermal_after["status"] == config["thermal"]["throttle_status"]
+    assert launches[0].thermal_after.status == 0
+    assert launches[1].thermal_after.status == config["thermal"]["throttle_status"]
 
 
+@pytest.mark.slow  # converts a model
 def test_cooldown_gate_waits_for_the_phone_to_cool(make_sim, tiny: TinyModel, fake_binary: Path) -> None:
     hot = sd865_config(thermal={"heat_per_launch_c": 20.0, "cool_tau_s": 2.0})
     sim = make_sim(hot)
     options = {**FAST, "cooldown_s": 20.0, "cool_temp_c": 45.0}
     launches = run_benchmark_launches(sim.device(), model=tiny.path, binary=fake_binary, repeats=2, **options)
-    assert launches[0].thermal_after["hottest_c"] > 45.0  # the first run heated the phone
-    assert launches[1].thermal_before["hottest_c"] < 45.0
+    assert launches[0].thermal_after.hottest_c > 45.0  # the first run heated the phone
+    assert launches[1].thermal_before.hottest_c < 45.0
     assert launches[1].process.cooldown_wait_s > launches[0].process.cooldown_wait_s + 0.3
 
 
+@pytest.mark.slow  # converts a model
 def test_cooldown_gate_gives_up_after_cooldown_s(make_sim, tiny: TinyModel, fake_binary: Path) -> None:
     sim = make_sim()
     options = {**FAST, "cooldown_s": 0.5, "cool_temp_c": 10.0}  # colder than the room: never reached
@@ -401,12 +408,13 @@ def test_cooldown_gate_gives_up_after_cooldown_s(make_sim, tiny: TinyModel, fake
         sim.device(), model=tiny.path, binary=fake_binary, repeats=1, **options
     )
     assert 0.5 <= launch.process.cooldown_wait_s < 10.0
-    assert launch.thermal_before["hottest_c"] > 10.0
+    assert launch.thermal_before.hottest_c > 10.0
 
 
 # --------------------------------------------------------------------------- failures
 
 
+@pytest.mark.slow  # converts a model
 def test_disconnect_keeps_finished_launches(make_sim, tiny: TinyModel, fake_binary: Path) -> None:
     sim = make_sim(sd865_config(faults={"disconnect_after_launches": 2}))
     with pytest.raises(PartialMeasurementError, match=f"device {SERIAL} disconnected") as caught:
@@ -418,6 +426,7 @@ def test_disconnect_keeps_finished_launches(make_sim, tiny: TinyModel, fake_bina
     assert parse_benchmark_log(kept[0].process.stdout).inference.count == 3
 
 
+@pytest.mark.slow  # converts a model
 def test_not_enough_space(make_sim, tiny: TinyModel, fake_binary: Path) -> None:
     sim = make_sim(sd865_config(free_bytes=2_000_000))
     with pytest.raises(DeviceError, match=r"not enough space on device: need \d+\.\d MB, have 2\.0 MB"):
@@ -425,6 +434,7 @@ def test_not_enough_space(make_sim, tiny: TinyModel, fake_binary: Path) -> None:
     assert sim.pushed() == []
 
 
+@pytest.mark.slow  # converts a model
 def test_missing_binary_and_bad_inputs_are_usage_errors(
     make_sim, tiny: TinyModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -456,6 +466,7 @@ def test_missing_binary_and_bad_inputs_are_usage_errors(
     assert find_benchmark_binary() == tiny.path
 
 
+@pytest.mark.slow  # converts a model
 def test_binary_crash_reports_its_output(make_sim, tiny: TinyModel, fake_binary: Path) -> None:
     sim = make_sim(sd865_config(faults={"crash_on_launches": [1]}))
     with pytest.raises(
@@ -467,6 +478,7 @@ def test_binary_crash_reports_its_output(make_sim, tiny: TinyModel, fake_binary:
     assert not sim.work_dir().exists()
 
 
+@pytest.mark.slow  # converts a model
 def test_binary_without_timing_lines(make_sim, tiny: TinyModel, tmp_path: Path) -> None:
     sim = make_sim()
     silent = tmp_path / "benchmark_model"

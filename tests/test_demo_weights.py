@@ -52,6 +52,7 @@ def _install_as_default(trained: TrainedOnce) -> Path:
     return default
 
 
+@pytest.mark.slow
 def test_training_lowers_the_loss_and_is_reproducible(cache, trained_once):
     model = build_model("T")
     before = state_fingerprint(model)
@@ -67,6 +68,7 @@ def test_training_lowers_the_loss_and_is_reproducible(cache, trained_once):
     assert meta["first_loss"] == losses[0] and meta["final_loss"] == losses[-1]
 
 
+@pytest.mark.slow
 def test_checkpoint_is_cached_in_the_official_layout_and_reused(trained_once, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(trained_once.cache_root))
     path = trained_once.path
@@ -93,6 +95,7 @@ def test_cache_key_follows_every_training_setting():
     assert DemoTraining().key("T") == DEFAULT_TRAINING.key("T")
 
 
+@pytest.mark.slow
 def test_build_model_demo_loads_the_cached_weights_and_says_so(cache, trained_once):
     default = _install_as_default(trained_once)
     with warnings.catch_warnings(record=True) as caught:
@@ -123,6 +126,7 @@ def test_cli_demo_checkpoint_for_cls_is_one_error_line(cache, tmp_path):
     assert result.output.strip().splitlines() == ["error: demo weights exist for the seg task only"]
 
 
+@pytest.mark.slow
 def test_export_on_demo_weights_records_them_in_the_report(cache, tmp_path, trained_once):
     from seaformer_deploy.bench.model_info import load_model_info
     from seaformer_deploy.export.pipeline import ExportOptions, export
@@ -130,7 +134,7 @@ def test_export_on_demo_weights_records_them_in_the_report(cache, tmp_path, trai
     default = _install_as_default(trained_once)
     result = export(ExportOptions(variant="T", format="onnx", input_size="64", checkpoint="demo"), tmp_path / "out")
     assert result.ok
-    report = result.report
+    report = result.report.to_dict()
     assert report["weights"]["source"] == "demo" and report["weights"]["path"] == str(default)
     assert any(w.startswith("DEMO WEIGHTS: SeaFormer-T") for w in report["warnings"])
     assert not any("RANDOM" in w for w in report["warnings"])

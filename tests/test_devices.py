@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
-from seaformer_deploy.bench.devices.device import open_device
+from seaformer_deploy.bench.adb.client import AdbDevice
+from seaformer_deploy.bench.devices.device import Device, open_device
 from seaformer_deploy.bench.devices.local import LocalDevice
+from seaformer_deploy.bench.devices.phone import PhoneDevice
 from seaformer_deploy.bench.devices.spec import Delegate, DeviceKind, DeviceSpec
 from seaformer_deploy.bench.options import BenchOptions
 from seaformer_deploy.cli.bench import main as bench_cli
@@ -55,6 +59,12 @@ def test_bench_options_parse_their_strings_once() -> None:
     assert BenchOptions().device.kind is DeviceKind.LOCAL
     with pytest.raises(UsageError, match="unknown device"):
         BenchOptions(device="usb:1")
+
+
+def test_both_devices_implement_the_protocol() -> None:
+    phone = PhoneDevice(AdbDevice("R58M", "/nowhere/adb"), Path("benchmark_model"), BenchOptions(device="adb:R58M"))
+    assert isinstance(phone, Device) and phone.name == "adb:R58M" and phone.kind is DeviceKind.ADB
+    assert isinstance(LocalDevice(), Device)
 
 
 def test_open_device_local_and_its_delegates() -> None:

@@ -149,6 +149,11 @@ class ModuleTable:
             "modules": [asdict(row) for row in self.rows],
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModuleTable:
+        return cls(engine=data["engine"], kernel_mode=data["kernel_mode"], e2e_us=data["e2e_us"],
+                   sum_of_ops_us=data["sum_of_ops_us"], rows=tuple(ModuleRow(**row) for row in data["modules"]))
+
 
 def attribute(profile: OpProfile, names_by_node: dict[int, str] | None = None) -> ModuleTable:
     """Group a profile's op times by SeaFormer module.

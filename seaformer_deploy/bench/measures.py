@@ -83,6 +83,38 @@ class RunStats(JsonRecord):
 
 
 @dataclass(frozen=True)
+class ThermalReading(JsonRecord):
+    """A phone's thermal state at one moment, in degC.
+
+    ``status`` is the thermal service's (0 none, > 0 throttling; None when unreadable); ``hottest_c`` is what
+    the cooldown gate compares: the hottest CPU zone, else the hottest zone, else the CPU temperatures the
+    thermal HAL reports, else the battery.
+    """
+
+    status: int | None
+    zones_c: dict[str, float]
+    battery_c: float | None
+    hottest_c: float | None
+
+    @property
+    def throttled(self) -> bool:
+        return (self.status or 0) > 0
+
+    def is_cool(self, cool_temp_c: float) -> bool:
+        """Not throttled and the hottest temperature (when readable) below ``cool_temp_c``."""
+        return not self.throttled and (self.hottest_c is None or self.hottest_c < cool_temp_c)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ThermalReading:
+        return cls(status=data["status"], zones_c=dict(data["zones_c"]), battery_c=data["battery_c"],
+                   hottest_c=data["hottest_c"])
+
+
+def _thermal_or_none(data: dict[str, Any] | None) -> ThermalReading | None:
+    return None if data is None else ThermalReading.from_dict(data)
+
+
+@dataclass(frozen=True)
 class PhoneProcess:
     """What one benchmark_model process on a phone left behind besides its statistics (not reported).
 
@@ -112,8 +144,8 @@ class Launch:
     stats: RunStats
     per_run_us: list[float] = field(default_factory=list)
     source: str = "host timer"
-    thermal_before: dict[str, Any] | None = None
-    thermal_after: dict[str, Any] | None = None
+    thermal_before: ThermalReading | None = None
+    thermal_after: ThermalReading | None = None
     throttled: bool = False
     retries: int = 0
     duration_s: float | None = None
@@ -131,8 +163,8 @@ class Launch:
             "stats_us": self.stats.to_dict(),
             "centre_ms": None if self.centre_us is None else self.centre_us / 1e3,
             "per_run_us": self.per_run_us,
-            "thermal_before": self.thermal_before,
-            "thermal_after": self.thermal_after,
+            "thermal_before": None if self.thermal_before is None else self.thermal_before.to_dict(),
+            "thermal_after": None if self.thermal_after is None else self.thermal_after.to_dict(),
             "throttled": self.throttled,
             "retries": self.retries,
             "duration_s": self.duration_s,
@@ -143,7 +175,8 @@ class Launch:
     def from_dict(cls, data: dict[str, Any]) -> Launch:
         return cls(index=data["index"], stats=RunStats.from_dict(data["stats_us"]),
                    per_run_us=list(data["per_run_us"]), source=data["source"],
-                   thermal_before=data["thermal_before"], thermal_after=data["thermal_after"],
+                   thermal_before=_thermal_or_none(data["thermal_before"]),
+                   thermal_after=_thermal_or_none(data["thermal_after"]),
                    throttled=data["throttled"], retries=data["retries"], duration_s=data["duration_s"],
                    memory=data["memory"])
 
@@ -156,15 +189,47 @@ class PartialMeasurementError(DeviceError):
         self.launches: list[Launch] = list(launches)
 
 
+@dataclass(frozen=True)
+class LatencySummary:
+    """The latency verdict over all launches, in milliseconds: median of launch centres, spread, stability.
+
+    With no timed launch only ``launches``, ``median_ms``, ``stable`` and ``reasons`` are meaningful (and
+    reported).
+    """
+
+    launches: int
+    median_ms: float | None
+    stable: bool
+    reasons: list[str]
+    mean_ms: float | None = None
+    min_ms: float | None = None
+    max_ms: float | None = None
+    p90_ms: float | None = None
+    cv_between_launches: float | None = None
+    runs_per_launch: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.launches == 0:
+            return {"launches": 0, "median_ms": None, "stable": self.stable, "reasons": list(self.reasons)}
+        return {"launches": self.launches, "median_ms": self.median_ms, "mean_ms": self.mean_ms,
+                "min_ms": self.min_ms, "max_ms": self.max_ms, "p90_ms": self.p90_ms,
+                "cv_between_launches": self.cv_between_launches, "runs_per_launch": list(self.runs_per_launch),
+                "stable": self.stable, "reasons": list(self.reasons)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LatencySummary:
+        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
+
+
 def _ms(us: float | None) -> float | None:
     return None if us is None else us / 1e3
 
 
-def summarize(launches: list[Launch]) -> dict[str, Any]:
-    """Median of launch centres, spread across launches and the stability verdict, in milliseconds."""
+def summarize(launches: list[Launch]) -> LatencySummary:
+    """Median of launch centres, spread across launches and the stability verdict."""
     centres = [launch.centre_us for launch in launches if launch.centre_us is not None]
     if not centres:
-        return {"launches": 0, "median_ms": None, "stable": False, "reasons": ["no launch produced timings"]}
+        return LatencySummary(launches=0, median_ms=None, stable=False, reasons=["no launch produced timings"])
     mean = statistics.fmean(centres)
     cv = statistics.stdev(centres) / mean if len(centres) > 1 and mean > 0 else 0.0
     all_runs = sorted(v for launch in launches for v in launch.per_run_us)
@@ -174,21 +239,21 @@ def summarize(launches: list[Launch]) -> dict[str, Any]:
     throttled = [launch.index for launch in launches if launch.throttled]
     if throttled:
         reasons.append(f"launches {throttled} ran throttled")
-    return {
-        "launches": len(centres),
-        "median_ms": statistics.median(centres) / 1e3,
-        "mean_ms": mean / 1e3,
+    return LatencySummary(
+        launches=len(centres),
+        median_ms=statistics.median(centres) / 1e3,
+        mean_ms=mean / 1e3,
         # A launch imported from a summary-only log knows its average alone.
-        "min_ms": _ms(min((launch.stats.min_us for launch in launches if launch.stats.min_us is not None),
-                          default=None)),
-        "max_ms": _ms(max((launch.stats.max_us for launch in launches if launch.stats.max_us is not None),
-                          default=None)),
-        "p90_ms": all_runs[len(all_runs) * 90 // 100] / 1e3 if all_runs else None,
-        "cv_between_launches": cv,
-        "runs_per_launch": [launch.stats.count for launch in launches],
-        "stable": not reasons,
-        "reasons": reasons,
-    }
+        min_ms=_ms(min((launch.stats.min_us for launch in launches if launch.stats.min_us is not None),
+                       default=None)),
+        max_ms=_ms(max((launch.stats.max_us for launch in launches if launch.stats.max_us is not None),
+                       default=None)),
+        p90_ms=all_runs[len(all_runs) * 90 // 100] / 1e3 if all_runs else None,
+        cv_between_launches=cv,
+        runs_per_launch=[launch.stats.count for launch in launches],
+        stable=not reasons,
+        reasons=reasons,
+    )
 
 
 # --- per-op profiles ------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -100,8 +99,3 @@ def read_model_facts(path: str | Path) -> ModelFacts | None:
     """The embedded facts of a .tflite or .onnx model file (None when it carries none)."""
     return read_tflite_facts(path) if Path(path).suffix == ".tflite" else read_onnx_facts(path)
 
-
-def read_model_metadata(path: str | Path) -> dict[str, Any] | None:
-    """The embedded facts as a plain dict (for readers not yet switched to :func:`read_model_facts`)."""
-    facts = read_model_facts(path)
-    return None if facts is None else facts.to_dict()

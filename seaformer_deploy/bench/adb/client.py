@@ -19,6 +19,7 @@ from typing import Any
 
 from seaformer_deploy.bench.adb.cpus import CPU_SCRIPT, CpuInfo, cpu_mask_hex, parse_cpus, select_big_cores
 from seaformer_deploy.bench.adb.thermal import THERMAL_SCRIPT, parse_thermal
+from seaformer_deploy.bench.measures import ThermalReading
 from seaformer_deploy.errors import DeviceError, UsageError
 from seaformer_deploy.fileio import atomic_path, sha256_file
 
@@ -360,7 +361,7 @@ class AdbDevice:
         cpus = self.cpus()
         return cpu_mask_hex(select_big_cores(cpus, threads)) if cpus else None
 
-    def thermal(self) -> dict[str, Any]:
+    def thermal(self) -> ThermalReading:
         """Thermal status (dumpsys thermalservice), zone temperatures and battery temperature, in degC."""
         return parse_thermal(self.shell_result(THERMAL_SCRIPT, timeout=30.0).stdout)
 

@@ -356,14 +356,14 @@ def _run_launch(
                 f"benchmark_model failed on device {device.serial} in launch {index + 1}/{repeats} "
                 f"({_failure_reason(exit_code)}): {tail(text)}"
             )
-        throttled = (before.get("status") or 0) > 0 or (after.get("status") or 0) > 0
+        throttled = before.throttled or after.throttled
         if throttled and retries < max_retries:
             retries += 1
             log.warning(
                 "%s: launch %d ran throttled (thermal status %s); backing off %g s, retry %d/%d",
                 device.serial,
                 index + 1,
-                after.get("status"),
+                after.status,
                 backoff_s,
                 retries,
                 max_retries,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
+
+from seaformer_deploy.bench.measures import ThermalReading
 
 _HAL_TEMP_RE = re.compile(r"Temperature\{mValue=(-?[\d.]+), mType=(-?\d+), mName=([^,}]*)")
 
@@ -31,7 +32,7 @@ def to_celsius(raw: str) -> float | None:
     return round(value, 3) if 0 < value < 150 else None
 
 
-def parse_thermal(text: str) -> dict[str, Any]:
+def parse_thermal(text: str) -> ThermalReading:
     """Parse the output of the thermal script: status, zones (degC), battery degC and the hottest CPU degC.
 
     ``hottest_c`` is the hottest zone whose type names a CPU, else the hottest zone, else the CPU
@@ -59,23 +60,18 @@ def parse_thermal(text: str) -> dict[str, Any]:
     candidates = (
         cpu_zones or list(zones.values()) or hal_cpu or ([battery_c] if battery_c is not None else [])
     )
-    return {
-        "status": int(status_match.group(1)) if status_match else None,
-        "zones_c": zones,
-        "battery_c": battery_c,
-        "hottest_c": max(candidates) if candidates else None,
-    }
+    return ThermalReading(
+        status=int(status_match.group(1)) if status_match else None,
+        zones_c=zones,
+        battery_c=battery_c,
+        hottest_c=max(candidates) if candidates else None,
+    )
 
-
-
-def _is_cool(state: Mapping[str, Any], cool_temp_c: float) -> bool:
-    hottest = state.get("hottest_c")
-    return (state.get("status") or 0) <= 0 and (hottest is None or hottest < cool_temp_c)
 
 
 def wait_until_cool(
-    read_thermal: Callable[[], dict[str, Any]], cooldown_s: float, cool_temp_c: float, poll_s: float
-) -> tuple[dict[str, Any], float]:
+    read_thermal: Callable[[], ThermalReading], cooldown_s: float, cool_temp_c: float, poll_s: float
+) -> tuple[ThermalReading, float]:
     """Poll ``read_thermal`` until the phone is cool or ``cooldown_s`` has passed; the last reading and the wait.
 
     Cool means thermal status 0 and the hottest CPU zone below ``cool_temp_c``.
@@ -84,7 +80,7 @@ def wait_until_cool(
     while True:
         state = read_thermal()
         remaining = cooldown_s - (time.monotonic() - start)
-        if _is_cool(state, cool_temp_c) or remaining <= 0:
+        if state.is_cool(cool_temp_c) or remaining <= 0:
             return state, time.monotonic() - start
         time.sleep(min(poll_s, remaining))
 

@@ -8,35 +8,24 @@ its latency, memory and per-op rows, and ``model`` names the graph the log itsel
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from seaformer_deploy.bench.attribution import attribute
 from seaformer_deploy.bench.benchmark_model.convert import launch_from_log, profile_from_log
 from seaformer_deploy.bench.benchmark_model.log import BenchmarkLog
 from seaformer_deploy.bench.benchmark_model.parser import parse_benchmark_log, parse_op_profile_csv
 from seaformer_deploy.bench.model_info import load_model_info
-from seaformer_deploy.bench.runner import BenchResult, write_bench_report
+from seaformer_deploy.bench.report import BenchResult, ReportedModel
+from seaformer_deploy.bench.runner import write_bench_report
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.fileio import ensure_writable_dir
 
 
-@dataclass(frozen=True)
-class LoggedModel:
-    """The model of a log imported without ``--model``: only what the log says about it."""
-
-    graph: str | None
-    size_mb: float | None
-
-    @property
-    def file(self) -> str:
-        return PurePosixPath(self.graph).name if self.graph else "unknown-model"
-
-    def to_dict(self) -> dict[str, Any]:
-        """The report's ``model`` section: no facts, no export report, nothing read from a file."""
-        return {"path": self.graph, "file": self.file, "format": None, "bytes": None, "sha256": None,
-                "size_mb_logged": self.size_mb, "facts": {}, "export_report": None}
+def logged_model(log: BenchmarkLog) -> ReportedModel:
+    """The model of a log imported without ``--model``: only the graph path the log names, if any."""
+    graph = log.params.get("Graph")
+    return ReportedModel(path=graph, file=PurePosixPath(graph).name if graph else "unknown-model", format=None,
+                         bytes=None, sha256=None, facts=None, export_report=None)
 
 
 def _read_text(path: Path, what: str) -> str:
@@ -74,7 +63,7 @@ def import_benchmark_log(log_path: str | Path, model: str | Path | None, output_
     if op_profile is not None:
         # Module attribution needs our model's node names; another model's rows stay per-op rows.
         profile = {**op_profile.to_dict(), "modules": attribute(op_profile).to_dict() if info else None}
-    model_section = info if info is not None else LoggedModel(log.params.get("Graph"), log.model_size_mb)
+    model_section = info if info is not None else logged_model(log)
     stem = info.path.name if info is not None else log_path.name
     report_path = ensure_writable_dir(output_dir) / f"{stem}.{device_name}.bench.json"
     report = write_bench_report(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from seaformer_deploy.bench.devices.spec import DeviceKind, DeviceSpec
 from seaformer_deploy.errors import UsageError
@@ -19,6 +19,7 @@ LaunchProgress = Callable[[int, int], None]
 """Called with (launches done, launches planned)."""
 
 
+@runtime_checkable
 class Device(Protocol):
     """Where a model is measured. ``kind`` is ``local`` or ``adb``; ``name`` says which one (``adb:SERIAL``)."""
 

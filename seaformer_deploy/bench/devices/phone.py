@@ -34,7 +34,7 @@ class PhoneDevice:
         self.binary = binary
         self.options = options
         self.capabilities = capabilities or BinaryCapabilities(None)
-        self.name = f"adb:{device.serial}"
+        self.name = str(DeviceSpec(DeviceKind.ADB, (device.serial,)))
         self.cleanup_failed = False
         self.warnings: list[str] = []
         self._tensor_specs: dict[Path, tuple[TensorSpec, TensorSpec]] = {}
@@ -83,7 +83,7 @@ class PhoneDevice:
         details = self.device.fingerprint()
         props = details.get("props", {})
         return {"kind": self.kind.value, "model": props.get("ro.product.model"), "soc": props.get("ro.soc.model"),
-                **details, "thermal_at_end": self.device.thermal(),
+                **details, "thermal_at_end": self.device.thermal().to_dict(),
                 "cpu_mask": self.options.cpu_mask or self.device.big_core_mask(self.options.threads),
                 "benchmark_binary": str(self.binary), "adb": self.device.adb_path}
 
