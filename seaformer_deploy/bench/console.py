@@ -32,6 +32,18 @@ def _print_top_ops(ops: OpProfileSummary, console: Console) -> None:
     console.print(table)
 
 
+def _print_thermal_gate(report: BenchReport, console: Console) -> None:
+    """Time the cooldown gate spent and throttled launches retried (phones only)."""
+    waits = [launch.cooldown_wait_s for launch in report.latency.launches if launch.cooldown_wait_s is not None]
+    if not waits:
+        return
+    retried = sum(launch.retries for launch in report.latency.launches)
+    protocol = report.protocol
+    console.print(f"thermal gate: {sum(waits):.1f} s cooling down before {len(waits)} launch(es) (below "
+                  f"{protocol.cooldown_temp_c} degC, at most {protocol.cooldown_max_s} s each), "
+                  f"{retried} throttled launch(es) retried")
+
+
 def print_bench_summary(report: BenchReport, console: Console) -> None:
     """Print ``report`` on ``console``."""
     latency = report.latency.summary
@@ -53,6 +65,7 @@ def print_bench_summary(report: BenchReport, console: Console) -> None:
     console.print(f"latency: median {_ms(latency.median_ms)} ms over {latency.launches} launches, p90 "
                   f"{_ms(latency.p90_ms)} ms, CV between launches {latency.cv_between_launches or 0:.1%}"
                   f" -> {verdict}")
+    _print_thermal_gate(report, console)
     if report.profile is not None and report.profile.modules is None:
         _print_top_ops(report.profile.ops, console)
     elif report.profile is not None:

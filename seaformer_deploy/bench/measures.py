@@ -136,7 +136,8 @@ class Launch:
     """One independent launch: statistics of its measured runs (microseconds) and its conditions.
 
     ``thermal_before`` is the cooldown gate's last reading and ``thermal_after`` the reading right after the
-    process ended (phones only); ``retries`` counts the throttled runs of this launch that were thrown away.
+    process ended (phones only); ``retries`` counts the throttled runs of this launch that were thrown away and
+    ``cooldown_wait_s`` the seconds the cooldown gate waited before it (retries included; None off phones).
     ``process`` is the phone process's raw output; it is not part of the report.
     """
 
@@ -150,6 +151,7 @@ class Launch:
     retries: int = 0
     duration_s: float | None = None
     memory: dict[str, Any] | None = None
+    cooldown_wait_s: float | None = None
     process: PhoneProcess | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -167,6 +169,7 @@ class Launch:
             "thermal_after": None if self.thermal_after is None else self.thermal_after.to_dict(),
             "throttled": self.throttled,
             "retries": self.retries,
+            "cooldown_wait_s": self.cooldown_wait_s,
             "duration_s": self.duration_s,
             "memory": self.memory,
         }
@@ -178,7 +181,7 @@ class Launch:
                    thermal_before=_thermal_or_none(data["thermal_before"]),
                    thermal_after=_thermal_or_none(data["thermal_after"]),
                    throttled=data["throttled"], retries=data["retries"], duration_s=data["duration_s"],
-                   memory=data["memory"])
+                   memory=data["memory"], cooldown_wait_s=data.get("cooldown_wait_s"))
 
 
 class PartialMeasurementError(DeviceError):

@@ -77,7 +77,8 @@ class DeviceSection:
 
 @dataclass(frozen=True)
 class MeasurementProtocol:
-    """How the latency was measured; ``unstable_cv`` and ``statistic`` are None for an imported log."""
+    """How the latency was measured; ``unstable_cv`` and ``statistic`` are None for an imported log, the
+    cooldown gate's settings (``cooldown_temp_c``, ``cooldown_max_s``) None off phones."""
 
     threads: int | None
     delegate: str | None
@@ -86,6 +87,8 @@ class MeasurementProtocol:
     repeats: int
     unstable_cv: float | None = None
     statistic: str | None = None
+    cooldown_temp_c: float | None = None
+    cooldown_max_s: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,7 +96,8 @@ class MeasurementProtocol:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MeasurementProtocol:
         return cls(threads=data["threads"], delegate=data["delegate"], warmup=data["warmup"], runs=data["runs"],
-                   repeats=data["repeats"], unstable_cv=data.get("unstable_cv"), statistic=data.get("statistic"))
+                   repeats=data["repeats"], unstable_cv=data.get("unstable_cv"), statistic=data.get("statistic"),
+                   cooldown_temp_c=data.get("cooldown_temp_c"), cooldown_max_s=data.get("cooldown_max_s"))
 
 
 @dataclass(frozen=True)

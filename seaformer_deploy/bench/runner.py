@@ -78,6 +78,13 @@ def _profile(device: Device, info: ModelInfo, sample: np.ndarray, options: Bench
     return None
 
 
+def _cooldown_gate(options: BenchOptions) -> dict[str, float]:
+    """The phone's cooldown settings for the protocol section (no gate on this host)."""
+    if options.device.kind is not DeviceKind.ADB:
+        return {}
+    return {"cooldown_temp_c": options.cooldown_temp_c, "cooldown_max_s": options.cooldown_max_s}
+
+
 def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, *,
               progress: Progress | None = None) -> BenchResult:
     """Benchmark ``model`` as ``options`` say and write the bench report; see the module docstring."""
@@ -102,7 +109,7 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
     warnings = list(info.warnings)
     protocol = MeasurementProtocol(threads=options.threads, delegate=options.delegate.value, warmup=options.warmup,
                                    runs=options.runs, repeats=options.repeats, unstable_cv=UNSTABLE_CV,
-                                   statistic=STATISTIC)
+                                   statistic=STATISTIC, **_cooldown_gate(options))
 
     def write(launches: list[Launch], fingerprint: dict[str, Any], **sections: Any) -> BenchReport:
         report = build_bench_report(info, device=DeviceSection(str(options.device), fingerprint), protocol=protocol,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from seaformer_deploy.bench.devices.spec import Delegate
+from seaformer_deploy.bench.options import COOLDOWN_MAX_S, COOLDOWN_TEMP_C
 from seaformer_deploy.cli.common import (
     CONTEXT_SETTINGS,
     bench_device_options,
@@ -66,8 +67,11 @@ def _measurement_options(function: Any) -> Any:
         click.option("--checkpoint", type=click.Path(dir_okay=False),
                      help="Checkpoint for --reference, or 'demo' [default: the one the export report names]."),
         click.option("--cpu-mask", help="taskset mask for the phone [default: its big cores]."),
-        click.option("--cooldown", "cooldown_s", default=30.0, show_default=True,
-                     help="Max seconds to wait for a cool phone."),
+        click.option("--cooldown-temp", "cooldown_temp_c", default=COOLDOWN_TEMP_C, show_default=True,
+                     type=click.FloatRange(min=0), help="Before every phone launch, wait until thermal status is "
+                     "0 and the hottest CPU zone is below this (degC)..."),
+        click.option("--cooldown-max-s", "cooldown_max_s", default=COOLDOWN_MAX_S, show_default=True,
+                     type=click.FloatRange(min=0), help="...but at most this many seconds (0: no gate)."),
     ]
     for option in reversed(options):
         function = option(function)

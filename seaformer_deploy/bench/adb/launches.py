@@ -34,6 +34,7 @@ from seaformer_deploy.bench.benchmark_model.convert import launch_from_log
 from seaformer_deploy.bench.benchmark_model.parser import parse_benchmark_log
 from seaformer_deploy.bench.devices.spec import Delegate
 from seaformer_deploy.bench.measures import Launch, PartialMeasurementError, PhoneProcess
+from seaformer_deploy.bench.options import COOLDOWN_MAX_S, COOLDOWN_TEMP_C
 from seaformer_deploy.errors import DeviceError, UsageError
 from seaformer_deploy.fileio import ensure_writable_dir
 
@@ -171,8 +172,8 @@ def run_benchmark_launches(
     input_files: Mapping[str, str | os.PathLike[str]] | None = None,
     output_dir_on_host: str | os.PathLike[str] | None = None,
     op_profiling: bool = False,
-    cooldown_s: float = 120.0,
-    cool_temp_c: float = 45.0,
+    cooldown_s: float = COOLDOWN_MAX_S,
+    cool_temp_c: float = COOLDOWN_TEMP_C,
     cooldown_poll_s: float = 5.0,
     throttle_backoff_s: float = 90.0,
     max_throttle_retries: int = 3,
@@ -342,8 +343,10 @@ def _run_launch(
     """One launch behind the cooldown gate, retried while the phone reports throttling."""
     backoff_s, max_retries = throttle
     retries = 0
+    cooled_s = 0.0
     while True:
         before, waited = wait_until_cool(device.thermal, *cooldown)
+        cooled_s += waited
         start = time.monotonic()
         result = device.shell_result(command, timeout=timeout_s)
         duration = time.monotonic() - start
@@ -378,6 +381,7 @@ def _run_launch(
             throttled=throttled,
             retries=retries,
             duration_s=duration,
+            cooldown_wait_s=round(cooled_s, 3),
             process=PhoneProcess(stdout=body, cooldown_wait_s=waited, pinned=pinned, cpu_mask=mask),
         )
 

@@ -59,7 +59,8 @@ class PhoneDevice:
         settings = {
             "threads": self.options.threads, "delegate": self.options.delegate, "warmup": self.options.warmup,
             "runs": self.options.runs, "repeats": self.options.repeats, "cpu_mask": self.options.cpu_mask,
-            "cooldown_s": self.options.cooldown_s, "keep": True, "capabilities": self.capabilities,
+            "cooldown_s": self.options.cooldown_max_s, "cool_temp_c": self.options.cooldown_temp_c,
+            "keep": True, "capabilities": self.capabilities,
         }
         settings.update(overrides)
         launches = run_benchmark_launches(self.device, model=model_path, binary=self.binary, **settings)
