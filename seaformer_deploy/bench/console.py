@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from seaformer_deploy.bench.devices.fleet import FleetRow
 from seaformer_deploy.bench.report import BenchReport, OpProfileSummary
 from seaformer_deploy.model_facts import WeightSource
 
@@ -91,3 +92,18 @@ def print_bench_summary(report: BenchReport, console: Console) -> None:
         console.print("[bold red]WARNING:[/] random weights: accuracy numbers are meaningless")
     for warning in report.warnings:
         console.print(f"[bold red]WARNING:[/] {escape(warning)}")
+
+
+def print_fleet_table(rows: list[FleetRow], console: Console, title: str) -> None:
+    """The combined model x phone table of a fleet run."""
+    table = Table(title=title)
+    for column, justify in (("model", "left"), ("phone", "left"), ("median ms", "right"), ("p90 ms", "right"),
+                            ("p95 ms", "right"), ("hottest degC", "right"), ("top module", "left"),
+                            ("mIoU", "right"), ("status", "left")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for row in rows:
+        phone = row.phone if row.device_model is None else f"{row.phone} ({row.device_model})"
+        table.add_row(row.model, phone, _ms(row.median_ms), _ms(row.p90_ms), _ms(row.p95_ms),
+                      "-" if row.hottest_c is None else f"{row.hottest_c:.1f}", row.top_module or "-",
+                      _pct(row.miou), escape(row.status))
+    console.print(table)

@@ -96,6 +96,9 @@ def run(model_path: Path, allow_unstable: bool, output_dir: Path, as_json: bool,
     from seaformer_deploy.errors import InconclusiveError
 
     options = BenchOptions(**settings)
+    if options.device.is_fleet:
+        _run_fleet(model_path, options, output_dir, allow_unstable, as_json)
+        return
     with Progress(transient=True) as bar:
         tasks: dict[str, int] = {}
 
@@ -109,6 +112,39 @@ def run(model_path: Path, allow_unstable: bool, output_dir: Path, as_json: bool,
     if not result.stable and not allow_unstable:
         raise InconclusiveError("measurement inconclusive: " + "; ".join(result.report.latency.summary.reasons)
                                 + " (--allow-unstable to accept it)")
+
+
+def _run_fleet(model_path: Path, options: Any, output_dir: Path, allow_unstable: bool, as_json: bool) -> None:
+    """``run`` on several phones at once: a report per phone, one combined table, the worst exit code."""
+    from rich.console import Console
+
+    from seaformer_deploy.bench.console import print_bench_summary, print_fleet_table
+    from seaformer_deploy.bench.devices.fleet import run_fleet
+
+    console = Console(stderr=True)
+    fleet = run_fleet(model_path, options, output_dir, announce=console.print)
+    for outcome in fleet.outcomes:
+        if outcome.result is not None:
+            print_bench_summary(outcome.result.report, console)
+            click.echo(f"report: {outcome.result.report_path}", err=True)
+    print_fleet_table(fleet.rows(), console, f"{model_path.name} on {options.device}")
+    click.echo(f"fleet table: {fleet.table_path}", err=True)
+    if as_json:
+        click.echo(json.dumps({"table": str(fleet.table_path), "exit_code": fleet.exit_code(allow_unstable),
+                               "phones": {o.serial: o.result.summary() if o.result else {"error": o.error}
+                                          for o in fleet.outcomes}}, indent=2))
+    _raise_for_fleet(fleet.exit_code(allow_unstable), fleet.failures())
+
+
+def _raise_for_fleet(code: int, failures: list[str]) -> None:
+    """The fleet's worst exit code as the error class that carries it (one line)."""
+    from seaformer_deploy.errors import CheckFailedError, DeviceError, InconclusiveError
+
+    if code == 0:
+        return
+    failed = f"{len(failures)} phone(s) failed: " + "; ".join(failures) if failures else ""
+    error = {2: DeviceError, 1: CheckFailedError, 3: InconclusiveError}[code]
+    raise error(failed or "inconclusive measurement on some phones (--allow-unstable to accept)")
 
 
 @main.command(context_settings=CONTEXT_SETTINGS)
@@ -130,17 +166,20 @@ def suite(suite_path: Path, allow_unstable: bool, output_dir: Path, debug: bool,
     base = BenchOptions(**settings)
     outcomes = run_suite(suite_path, base, output_dir, announce=lambda message: console.print(f"[bold]{message}"))
     table = Table(title=f"{suite_path} on {base.device}")
-    for column in ("model", "median ms", "stable", "mIoU", "vs PyTorch", "report"):
+    for column in ("model", "device", "median ms", "stable", "mIoU", "vs PyTorch", "report"):
         table.add_column(column, overflow="fold")
-    unstable = []
+    unstable, failures = [], []
     for outcome in outcomes:
         if outcome.result is None or outcome.model is None:
-            table.add_row(outcome.recipe, "-", "-", "-", "-", f"skipped: {outcome.skipped}")
+            reason = f"failed: {outcome.error}" if outcome.error else f"skipped: {outcome.skipped}"
+            table.add_row(outcome.recipe, outcome.device or "-", "-", "-", "-", "-", reason)
+            if outcome.error:
+                failures.append(f"{outcome.device}: {outcome.error}")
             continue
         print_bench_summary(outcome.result.report, console)
         summary = outcome.result.summary()
         miou, agreement, median = summary["mIoU"], summary["agreement_mIoU"], summary["median_ms"]
-        table.add_row(outcome.model.name, "-" if median is None else f"{median:.2f}",
+        table.add_row(outcome.model.name, outcome.device or "-", "-" if median is None else f"{median:.2f}",
                       "yes" if outcome.result.stable else "NO",
                       "-" if miou is None else f"{100 * miou:.2f}",
                       "-" if agreement is None else f"{100 * agreement:.2f}",
@@ -148,6 +187,8 @@ def suite(suite_path: Path, allow_unstable: bool, output_dir: Path, debug: bool,
         if not outcome.result.stable:
             unstable.append(outcome.model.name)
     console.print(table)
+    if failures:
+        _raise_for_fleet(2, failures)
     if unstable and not allow_unstable:
         raise InconclusiveError(f"inconclusive measurements: {', '.join(unstable)} (--allow-unstable to accept)")
 

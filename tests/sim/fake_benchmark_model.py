@@ -27,7 +27,8 @@ OutputSaver writes). ``--input_layer_value_files`` needs ``--input_layer`` and `
 naming every model input in order, as in the real tool; ``::`` in a name stands for ``:``.
 
 Simulator hooks (environment): ``SEAFORMER_SIM_EVENTS`` names a JSON-lines file that gets a "start" and
-an "end" event per launch (the simulated phone heats up from those); ``SEAFORMER_SIM_CRASH_ON`` lists
+an "end" event per launch, with the host time ``t`` (the simulated phone heats up from those; tests read when
+each phone was busy); ``SEAFORMER_SIM_CRASH_ON`` lists
 1-based launch numbers that die of SIGSEGV right after loading the model.
 """
 
@@ -442,7 +443,7 @@ def report_event(event: str, **fields: object) -> int:
     with open(path, "a+") as handle:
         handle.seek(0)
         starts = sum(1 for line in handle if '"start"' in line)
-        handle.write(json.dumps({"event": event, "pid": os.getpid(), **fields}) + "\n")
+        handle.write(json.dumps({"event": event, "pid": os.getpid(), "t": time.time(), **fields}) + "\n")
     return starts + (1 if event == "start" else 0)
 
 

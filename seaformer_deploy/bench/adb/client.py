@@ -158,10 +158,11 @@ def _describe(devices: Sequence[AttachedDevice]) -> str:
 def _require_online(device: AttachedDevice) -> str:
     if device.state == "device":
         return device.serial
-    raise DeviceError(_state_advice(device.serial, device.state))
+    raise DeviceError(state_advice(device.serial, device.state))
 
 
-def _state_advice(serial: str, state: str) -> str:
+def state_advice(serial: str, state: str) -> str:
+    """What to do about a phone adb reports in ``state`` (unauthorized, offline, no permissions, not found)."""
     if "unauthorized" in state:
         return (
             f"device {serial} is unauthorized: unlock it and accept the 'Allow USB debugging' prompt "
@@ -229,7 +230,7 @@ class AdbDevice:
         proc = _run_adb([self.adb_path, "-s", self.serial, "get-state"], 30.0, f"get-state of {self.serial}")
         state = proc.stdout.strip() if proc.returncode == 0 else proc.stderr.strip()
         if state != "device":
-            raise DeviceError(_state_advice(self.serial, state or "unknown"))
+            raise DeviceError(state_advice(self.serial, state or "unknown"))
 
     def shell_result(self, cmd: str, timeout: float = 60.0) -> ShellResult:
         """Run ``cmd`` in the phone's shell; a lost device raises, a failing command does not."""
