@@ -89,3 +89,16 @@ def test_a_list_of_phones_is_not_one_device(exported_t64, tmp_path, monkeypatch)
         assert result.exit_code == 2, result.output
         (line,) = result.stderr.strip().splitlines()
         assert "not connected" in line or "no Android device attached" in line
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--device", "usb:R58M"], "unknown device 'usb:R58M'"),
+    (["--device", "adb:A,A"], "names a phone twice"),
+    (["suite", "bench/standard.json", "--device", "adb:"], "unknown device 'adb:'"),
+])
+def test_a_bad_device_on_the_command_line_is_one_line_and_exit_2(args, message, tmp_path) -> None:
+    if args[0] != "suite":
+        args = ["--model", str(tmp_path / "m.tflite"), *args]
+    result = CliRunner().invoke(bench_cli, [*args, "--output-dir", str(tmp_path / "o")])
+    assert result.exit_code == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()

@@ -52,6 +52,16 @@ class ParityRow:
     error_rms: float | None = None
 
 
+@dataclass(frozen=True)
+class ParitySummary:
+    """Over a set of inputs: the worst max abs and rel L2 errors, the worst and the mean argmax agreement."""
+
+    max_abs: float | None
+    rel_l2: float | None
+    argmax_agreement: float | None
+    mean_argmax_agreement: float | None
+
+
 @dataclass
 class ParityResult:
     quantization: str
@@ -61,17 +71,18 @@ class ParityResult:
     passed: bool = False
     reason: str = ""
 
-    def summary(self, kind: str | None = None) -> dict[str, float | None]:
+    def summary(self, kind: str | None = None) -> ParitySummary:
+        """Worst errors and agreements over the rows of ``kind`` (``random``, ``image``; None for all)."""
         rows = [r for r in self.rows if kind is None or r.kind == kind]
         if not rows:
-            return {"max_abs": None, "rel_l2": None, "argmax_agreement": None, "mean_argmax_agreement": None}
+            return ParitySummary(None, None, None, None)
         numeric = [r for r in rows if r.rel_l2 is not None]
-        return {
-            "max_abs": max((r.max_abs for r in numeric), default=None),
-            "rel_l2": max((r.rel_l2 for r in numeric), default=None),
-            "argmax_agreement": min(r.argmax_agreement for r in rows),
-            "mean_argmax_agreement": sum(r.argmax_agreement for r in rows) / len(rows),
-        }
+        return ParitySummary(
+            max_abs=max((r.max_abs for r in numeric), default=None),
+            rel_l2=max((r.rel_l2 for r in numeric), default=None),
+            argmax_agreement=min(r.argmax_agreement for r in rows),
+            mean_argmax_agreement=sum(r.argmax_agreement for r in rows) / len(rows),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,9 +91,9 @@ class ParityResult:
             "passed": self.passed,
             "reason": self.reason,
             "gate": self.gate,
-            "all_inputs": self.summary(),
-            "random_inputs": self.summary("random"),
-            "image_inputs": self.summary("image"),
+            "all_inputs": asdict(self.summary()),
+            "random_inputs": asdict(self.summary("random")),
+            "image_inputs": asdict(self.summary("image")),
             "per_input": [asdict(r) for r in self.rows],
         }
 
@@ -151,7 +162,7 @@ def check_parity(
 
     if quantization in REL_L2_LIMIT and output_mode != "labels":
         limit = REL_L2_LIMIT[quantization]
-        worst = result.summary()["rel_l2"]
+        worst = result.summary().rel_l2
         result.gate = {"metric": "rel_l2", "inputs": "all", "limit": limit, "value": worst}
         result.passed = worst is not None and worst <= limit
     else:
@@ -160,7 +171,7 @@ def check_parity(
         kind = "image" if quantization in AGREEMENT_LIMIT else None
         # Agreement is pooled over the inputs (all have the same number of pixels): the share of all pixels
         # whose class is unchanged; the worst single input is reported beside it.
-        pooled = result.summary(kind)["mean_argmax_agreement"]
+        pooled = result.summary(kind).mean_argmax_agreement
         result.gate = {"metric": "argmax_agreement", "inputs": kind or "all", "limit": limit, "value": pooled}
         result.passed = pooled is not None and pooled >= limit
         if pooled is None:
