@@ -73,3 +73,34 @@ def test_failed_run_exits_1_with_the_tools_error_line(tmp_path: Path) -> None:
 def test_missing_log_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(bench_cli, ["import-log", str(tmp_path / "absent.txt"), "--output-dir", str(tmp_path)])
     assert result.exit_code == 2 and "absent.txt" in result.stderr
+
+
+@pytest.mark.parametrize(("generation", "aligned"), [("litert2", True), ("current", False)])
+def test_xnnpack_rows_of_our_model_are_aligned_to_modules_when_one_per_operator(
+        exported_t64, tmp_path: Path, generation: str, aligned: bool) -> None:
+    import subprocess
+
+    from sim.phone import install_fake_benchmark_model
+
+    binary = install_fake_benchmark_model(tmp_path / "benchmark_model", generation)
+    flag = "--use_profiler=true" if generation == "litert2" else "--enable_op_profiling=true"
+    run = subprocess.run([str(binary), f"--graph={exported_t64.model_path}", "--num_runs=3", "--warmup_runs=1",
+                          "--min_secs=0", "--warmup_min_secs=0", flag], capture_output=True, text=True, check=True)
+    log = tmp_path / f"{generation}.log"
+    log.write_text(run.stdout + run.stderr)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(bench_cli, ["import-log", str(log), "--model", str(exported_t64.model_path),
+                                            "--output-dir", str(out)])
+    assert result.exit_code == 0, result.stderr
+    profile = _report(out)["profile"]
+    modules = {row["module"]: row for row in profile["modules"]["modules"]}
+    delegate_ops = [op for op in profile["ops"] if op["name"].startswith("Delegate/")]
+    if aligned:
+        # One row per XNNPACK operator, in execution order: aligned to nodes, so modules are known.
+        assert all(op["node_index"] is not None for op in delegate_ops)
+        assert {"stem", "smb1", "head.conv_seg"} <= modules.keys()
+        assert modules["unattributed"]["op_count"] == 2  # LiteRT::Run bookkeeping
+    else:
+        # Rows aggregated by operator type stand for several nodes each: left unattributed, not guessed.
+        assert all(op["node_index"] is None for op in delegate_ops)
+        assert not {"stem", "smb1", "head.conv_seg"} & modules.keys()

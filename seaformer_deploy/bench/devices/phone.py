@@ -126,8 +126,12 @@ class PhoneDevice:
         if self.options.delegate is not Delegate.XNNPACK:
             return DeviceProfile(shipped)
         if not self.capabilities.can_select_builtin_kernels():
+            # No builtin-kernel launch possible: the modules come from XNNPACK's per-operator rows when they
+            # could be aligned to the model's nodes, else there is no module table.
+            if shipped is not None and any(event.node_index is not None for event in shipped.events):
+                return DeviceProfile(shipped)
             self.warnings.append(f"no per-module table: the {self.capabilities.describe} cannot run the builtin "
-                                 "kernels whose rows name the model's nodes; its XNNPACK rows are kept")
+                                 "kernels and its XNNPACK rows could not be aligned to the model's nodes")
             return DeviceProfile(None, shipped)
         return DeviceProfile(self._profile_launch(model_path, Delegate.CPU, runs=runs, warmup=warmup), shipped)
 
