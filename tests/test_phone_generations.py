@@ -140,3 +140,17 @@ def test_a_failed_profile_keeps_latency_and_accuracy(exported_t64, tmp_path, pho
     (warning,) = [w for w in report["warnings"] if w.startswith("per-op profile failed")]
     assert "SIGSEGV" in warning
     assert "per-op profile failed" in result.stderr
+
+
+def test_a_phone_lost_during_the_profile_keeps_its_latency(exported_t64, tmp_path, phone) -> None:
+    # The phone vanishes after the second run it finished: both latency launches are done, the profile is not.
+    args, _ = phone("current", faults={"disconnect_after_launches": 2})
+    out = tmp_path / "out"
+    result = _bench(exported_t64.model_path, args, out)
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "disconnected" in line and "kept" in line and "Traceback" not in line
+    report = _report(out)
+    assert report["incomplete"]
+    if len(report["latency"]["launches"]) == 2:  # else the loss was noticed inside the second launch already
+        assert any(w.startswith("per-op profile failed") for w in report["warnings"])

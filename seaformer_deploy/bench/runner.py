@@ -145,8 +145,14 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
                 write(launches, {"kind": device.kind.value, "name": device.name}, profile=profile,
                       incomplete=f"accuracy: {exc}")
                 raise DeviceError(f"{exc} (latency kept in {report_path})") from None
-        fingerprint = device.fingerprint()
         warnings.extend(getattr(device, "warnings", ()))
+        try:
+            fingerprint = device.fingerprint()
+        except DeviceError as exc:
+            # The phone left after measuring (a failed profile may have been the first sign): keep it all.
+            write(launches, {"kind": device.kind.value, "name": device.name}, profile=profile, accuracy=accuracy,
+                  incomplete=f"device fingerprint: {exc}")
+            raise DeviceError(f"{exc} (the measurements are kept in {report_path})") from None
     finally:
         device.close()
     report = write(launches, fingerprint, profile=profile, accuracy=accuracy)
