@@ -17,7 +17,7 @@ from seaformer_deploy.export.delegation import DelegateInfo
 from seaformer_deploy.export.graph import Graph, Node, count_ops
 from seaformer_deploy.export.lint_report import Finding, LintReport, Skip, Status
 
-# Engine-neutral layout-op kinds (the keys of `budgets`) and their op types per format.
+# Engine-neutral layout-op kinds (the fields of `LayoutOpBudget`, upper-cased) and their op types per format.
 _LAYOUT_OPS = {
     "TRANSPOSE": {"tflite": "TRANSPOSE", "onnx": "Transpose"},
     "RESHAPE": {"tflite": "RESHAPE", "onnx": "Reshape"},
@@ -33,9 +33,27 @@ _OVER_BUDGET_WARN_FRACTION = 0.10
 
 
 @dataclass(frozen=True)
+class LayoutOpBudget:
+    """The most TRANSPOSE and RESHAPE ops a graph may hold; None: not judged (the count is still reported)."""
+
+    transpose: int | None = None
+    reshape: int | None = None
+
+    def __post_init__(self) -> None:
+        for kind in _LAYOUT_OPS:
+            value = self.limit(kind)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise UsageError(f"layout-op budget {kind}={value!r} must be a non-negative integer")
+
+    def limit(self, kind: str) -> int | None:
+        """The budget of one layout-op kind (``TRANSPOSE`` or ``RESHAPE``)."""
+        return getattr(self, kind.lower())
+
+
+@dataclass(frozen=True)
 class _Context:
     graph: Graph
-    budgets: dict[str, int]
+    budget: LayoutOpBudget
     quantized: bool
     delegate_info: DelegateInfo | None
     runtime_graph: Graph | None = None
@@ -210,7 +228,7 @@ def _rule_layout_op_budget(ctx: _Context) -> Finding:
     offenders: list[Node] = []
     for kind, op_types in _LAYOUT_OPS.items():
         nodes = [node for node in graph.nodes if node.op_type == op_types[graph.format]]
-        budget = ctx.budgets.get(kind)
+        budget = ctx.budget.limit(kind)
         if budget is None:
             parts.append(f"{kind} {len(nodes)} (no budget)")
             continue
@@ -309,22 +327,10 @@ RULES: list[Callable[[_Context], Finding | Skip]] = [
 ]
 
 
-def _normalized_budgets(budgets: dict[str, int] | None) -> dict[str, int]:
-    normalized: dict[str, int] = {}
-    for key, value in (budgets or {}).items():
-        kind = key.upper()
-        if kind not in _LAYOUT_OPS:
-            raise UsageError(f"unknown layout-op budget {key!r} (expected one of {', '.join(_LAYOUT_OPS)})")
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise UsageError(f"layout-op budget {key}={value!r} must be a non-negative integer")
-        normalized[kind] = value
-    return normalized
-
-
 def lint_graph(
     graph: Graph,
     *,
-    budgets: dict[str, int] | None = None,
+    budget: LayoutOpBudget | None = None,
     quantized: bool = False,
     delegate_info: DelegateInfo | None = None,
     runtime_graph: Graph | None = None,
@@ -333,12 +339,12 @@ def lint_graph(
 
     Args:
         graph: the converted model (see `seaformer_deploy.export.graph`).
-        budgets: maximum TRANSPOSE / RESHAPE counts for this variant (keys case-insensitive).
+        budget: the most TRANSPOSE / RESHAPE ops this variant may hold (None: counts reported, not judged).
         quantized: the model is int8, so float islands are checked.
         delegate_info: XNNPACK coverage from `inspect_delegation` (TFLite only).
         runtime_graph: the graph as the runtime executes it (ONNX: `onnxruntime_optimized_graph`).
     """
-    ctx = _Context(graph, _normalized_budgets(budgets), quantized, delegate_info, runtime_graph)
+    ctx = _Context(graph, budget or LayoutOpBudget(), quantized, delegate_info, runtime_graph)
     report = LintReport(findings=[])
     for rule in RULES:
         outcome = rule(ctx)
