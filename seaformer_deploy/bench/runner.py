@@ -115,7 +115,7 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
     protocol = MeasurementProtocol(threads=options.threads, delegate=execution.delegate.value,
                                    warmup=options.warmup, runs=options.runs, repeats=options.repeats,
                                    unstable_cv=UNSTABLE_CV, statistic=STATISTIC,
-                                   execution_provider=execution.provider)
+                                   execution_provider=execution.provider, **_cooldown_gate(options))
 
     def write(launches: list[Launch], fingerprint: dict[str, Any], **sections: Any) -> BenchReport:
         report = build_bench_report(info, device=DeviceSection(str(options.device), fingerprint), protocol=protocol,
