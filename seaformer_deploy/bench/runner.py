@@ -35,8 +35,9 @@ from seaformer_deploy.bench.report import (
     MeasurementProtocol,
     OpProfileSummary,
     ProfileSection,
+    ReportedModel,
 )
-from seaformer_deploy.errors import DeviceError, UsageError
+from seaformer_deploy.errors import CheckFailedError, DeviceError, UsageError
 from seaformer_deploy.fileio import ensure_writable_dir
 
 PROFILE_MIN_RUNS = 5
@@ -59,15 +60,33 @@ def _latency_sample(info: ModelInfo) -> np.ndarray:
                       normalization=Normalization.from_dict(facts.normalization_dict))
 
 
-def _profile(device: Device, info: ModelInfo, sample: np.ndarray, options: BenchOptions) -> ProfileSection | None:
+def _profile(device: Device, info: ModelInfo, sample: np.ndarray, options: BenchOptions,
+             warnings: list[str]) -> ProfileSection | None:
+    """The per-op section. The profile is an extra: when it fails, the latency and accuracy measured around it
+    are kept and a warning says why."""
     from seaformer_deploy.bench.attribution import attribute
 
-    profiled = device.profile(info.path, sample, runs=max(options.runs // 3, PROFILE_MIN_RUNS), warmup=options.warmup)
-    if profiled.modules is None:
+    try:
+        profiled = device.profile(info.path, sample, runs=max(options.runs // 3, PROFILE_MIN_RUNS),
+                                  warmup=options.warmup)
+    except (DeviceError, CheckFailedError, UsageError) as exc:
+        warnings.append(f"per-op profile failed (latency and accuracy are unaffected): {exc}")
         return None
     delegate_ops = profiled.delegate_ops
-    return ProfileSection(ops=OpProfileSummary.of(profiled.modules), modules=attribute(profiled.modules),
-                          delegate_ops=None if delegate_ops is None else OpProfileSummary.of(delegate_ops))
+    if profiled.modules is not None:
+        return ProfileSection(ops=OpProfileSummary.of(profiled.modules), modules=attribute(profiled.modules),
+                              delegate_ops=None if delegate_ops is None else OpProfileSummary.of(delegate_ops))
+    if delegate_ops is not None:  # rows that cannot be attributed are still the profile
+        return ProfileSection(ops=OpProfileSummary.of(delegate_ops), modules=None)
+    warnings.append("the device returned no per-op profile")
+    return None
+
+
+def _cooldown_gate(options: BenchOptions) -> dict[str, float]:
+    """The phone's cooldown settings for the protocol section (no gate on this host)."""
+    if options.device.kind is not DeviceKind.ADB:
+        return {}
+    return {"cooldown_temp_c": options.cooldown_temp_c, "cooldown_max_s": options.cooldown_max_s}
 
 
 @dataclass
@@ -113,28 +132,47 @@ def _settle_execution(job: _Job, device: Device, options: BenchOptions) -> None:
     job.protocol = MeasurementProtocol(threads=options.threads, delegate=execution.delegate.value,
                                        warmup=options.warmup, runs=options.runs, repeats=options.repeats,
                                        unstable_cv=UNSTABLE_CV, statistic=STATISTIC,
-                                       execution_provider=execution.provider)
+                                       execution_provider=execution.provider, **_cooldown_gate(options))
 
 
 def _analyse(device: Device, job: _Job, options: BenchOptions, dataset: Any, tick: Progress) -> dict[str, Any]:
-    """The per-op profile and the accuracy of one model (the report sections after latency)."""
-    profile = None
+    """The per-op profile and the accuracy of one model (the report sections after latency). A phone lost while
+    evaluating leaves the sections measured so far and says so in ``incomplete``."""
+    sections: dict[str, Any] = {"profile": None, "accuracy": None}
     if options.profile:
         tick("per-op profile", 0, 1)
-        profile = _profile(device, job.info, job.sample, options)
-        if profile is None:
-            job.warnings.append("the device returned no per-op profile")
+        sections["profile"] = _profile(device, job.info, job.sample, options, job.warnings)
         tick("per-op profile", 1, 1)
-    accuracy = None
     if dataset is not None:
         from seaformer_deploy.bench.accuracy import evaluate
         from seaformer_deploy.bench.reference import reference_predictor
 
         reference = reference_predictor(job.info, options.checkpoint) if options.reference else None
-        accuracy = evaluate(functools.partial(device.predict, job.info.path), dataset, job.info.facts,
-                            evaluated_on=device.name, reference=reference,
-                            progress=lambda d, t: tick("accuracy", d, t))
-    return {"profile": profile, "accuracy": accuracy}
+        try:
+            sections["accuracy"] = evaluate(functools.partial(device.predict, job.info.path), dataset,
+                                            job.info.facts, evaluated_on=device.name, reference=reference,
+                                            progress=lambda d, t: tick("accuracy", d, t))
+        except DeviceError as exc:
+            sections["incomplete"] = f"accuracy: {exc}"
+    return sections
+
+
+def _fingerprint(device: Device, sections: list[dict[str, Any]]) -> dict[str, Any]:
+    """The device's fingerprint; a phone that left after measuring (a failed profile may have been the first
+    sign) keeps every measurement, with the report marked incomplete."""
+    try:
+        return device.fingerprint()
+    except DeviceError as exc:
+        for found in sections:
+            found.setdefault("incomplete", f"device fingerprint: {exc}")
+        return {"kind": device.kind.value, "name": device.name}
+
+
+def _raise_if_incomplete(results: list[BenchResult]) -> None:
+    lost = [result for result in results if result.report.incomplete is not None]
+    if lost:
+        kept = ", ".join(str(result.report_path) for result in lost)
+        raise DeviceError(f"{lost[0].report.incomplete} (the measurements are kept in {kept})")
 
 
 def _write(job: _Job, options: BenchOptions, fingerprint: dict[str, Any], started: float,
@@ -173,10 +211,13 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
             job.launches = list(exc.launches)
             raise _keep_partial([job], device, options, started, exc) from None
         sections = _analyse(device, job, options, dataset, tick)
-        fingerprint = device.fingerprint()
+        job.warnings.extend(device.warnings)
+        fingerprint = _fingerprint(device, [sections])
     finally:
         device.close()
-    return _write(job, options, fingerprint, started, **sections)
+    result = _write(job, options, fingerprint, started, **sections)
+    _raise_if_incomplete([result])
+    return result
 
 
 def benchmark_interleaved(candidate: str | Path, baseline: str | Path, options: BenchOptions, output_dir: str | Path,
@@ -205,15 +246,18 @@ def benchmark_interleaved(candidate: str | Path, baseline: str | Path, options: 
         except PartialMeasurementError as exc:
             raise _keep_partial(jobs, device, options, started, exc) from None
         sections = [_analyse(device, job, options, dataset, tick) for job in jobs]
-        fingerprint = device.fingerprint()
+        for job in jobs:
+            job.warnings.extend(device.warnings)
+        fingerprint = _fingerprint(device, sections)
     finally:
         device.close()
     base, current = (_write(job, options, fingerprint, started, **found)
                      for job, found in zip(jobs, sections, strict=True))
+    _raise_if_incomplete([base, current])
     return base, current
 
 
-def build_bench_report(info: ModelInfo, *, device: DeviceSection, protocol: MeasurementProtocol,
+def build_bench_report(info: ModelInfo | ReportedModel, *, device: DeviceSection, protocol: MeasurementProtocol,
                        launches: list[Launch], warnings: list[str], started: float,
                        profile: ProfileSection | None = None, accuracy: AccuracySection | None = None,
                        incomplete: str | None = None, benchmark_log: dict[str, Any] | None = None) -> BenchReport:
@@ -223,7 +267,7 @@ def build_bench_report(info: ModelInfo, *, device: DeviceSection, protocol: Meas
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         command=list(sys.argv),
         host={"python": platform.python_version(), "machine": platform.machine()},
-        model=info.reported(),
+        model=info if isinstance(info, ReportedModel) else info.reported(),
         device=device,
         protocol=protocol,
         latency=LatencySection(summary=latency, launches=list(launches)),
@@ -236,7 +280,7 @@ def build_bench_report(info: ModelInfo, *, device: DeviceSection, protocol: Meas
     )
 
 
-def write_bench_report(path: Path, info: ModelInfo, *, device: dict[str, Any], protocol: dict[str, Any],
+def write_bench_report(path: Path, info: ModelInfo | ReportedModel, *, device: dict[str, Any], protocol: dict[str, Any],
                        launches: list[Launch], warnings: list[str], started: float,
                        profile: dict[str, Any] | None = None, benchmark_log: dict[str, Any] | None = None
                        ) -> dict[str, Any]:
