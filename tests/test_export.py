@@ -110,8 +110,12 @@ def test_onnx_bench_records_the_provider_that_ran(onnx_export, tmp_path, delegat
 @pytest.mark.parametrize("quant", ["fp16", "int8"])
 def test_quantized_tflite_exports_carry_metadata_and_pass_parity(tmp_path, quant) -> None:
     # 128 px: at 64 px the 1/64 feature map is 1x1 and the converter folds the attention core differently.
+    # int8 is judged on the demo weights: random weights' logits are nearly tied (top-2 margin ~0.2 of their
+    # spread), so their argmax agreement sits at the 0.95 gate whatever the graph (0.948 for the channels-last
+    # attention at 128 px) and would judge the weights, not the quantizer.
+    int8 = quant == "int8"
     options = ExportOptions(variant="T", format="tflite", quant=quant, input_size="128",
-                            calib_data="demo" if quant == "int8" else None, calib_count=8)
+                            checkpoint="demo" if int8 else None, calib_data="demo" if int8 else None, calib_count=8)
     result = export(options, tmp_path)
     assert result.ok, result.report.failures
     report = result.report.to_dict()
