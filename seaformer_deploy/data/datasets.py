@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seaformer_deploy.data.classification import ClassificationDataset, open_demo_cls, open_imagefolder
 from seaformer_deploy.data.demo import make_demo_dataset
 from seaformer_deploy.data.preprocess import load_image, load_label
 from seaformer_deploy.errors import UsageError
@@ -261,7 +262,8 @@ def open_demo_train(*, num_images: int = DEMO_TRAIN_IMAGES, size_hw: tuple[int, 
     return open_ade20k(root, limit=limit, name="demo-train", spec=f"demo-train:{root}")
 
 
-_SCHEMES = ("ade20k", "cityscapes", "folder", "images", "demo")
+_SCHEMES = ("ade20k", "cityscapes", "folder", "images", "demo", "imagenet", "demo-cls")
+CLASSIFICATION_SCHEMES = ("imagenet", "demo-cls")
 
 
 def open_dataset(
@@ -270,11 +272,13 @@ def open_dataset(
     limit: int | None = None,
     num_classes: int | None = None,
     reduce_zero_label: bool = False,
-) -> SegDataset:
+) -> SegDataset | ClassificationDataset:
     """Open a dataset from a spec string.
 
-    ``ade20k:PATH``, ``cityscapes:PATH``, ``folder:IMAGES_DIR,LABELS_DIR`` (``num_classes`` required,
-    ``reduce_zero_label`` optional), ``images:DIR`` (no labels), ``demo`` or ``demo:PATH``.
+    Segmentation: ``ade20k:PATH``, ``cityscapes:PATH``, ``folder:IMAGES_DIR,LABELS_DIR`` (``num_classes``
+    required, ``reduce_zero_label`` optional), ``images:DIR`` (no labels), ``demo`` or ``demo:PATH``.
+    Classification: ``imagenet:DIR`` (ImageFolder layout) and ``demo-cls`` or ``demo-cls:PATH``; with
+    ``num_classes`` their class count must match it.
     """
     scheme, sep, rest = spec.partition(":")
     scheme = scheme.strip().lower()
@@ -285,6 +289,8 @@ def open_dataset(
         raise UsageError(f"dataset limit must be at least 1, got {limit}")
     if reduce_zero_label and scheme != "folder":
         raise UsageError(f"reduce_zero_label applies only to folder: datasets, not {scheme}")
+    if scheme in CLASSIFICATION_SCHEMES:
+        return _open_classification(scheme, rest if sep else "", limit=limit, num_classes=num_classes)
     if scheme == "demo":
         dataset = open_demo(rest or None, limit=limit)
     elif not sep or not rest:
@@ -305,4 +311,17 @@ def open_dataset(
                            reduce_zero_label=reduce_zero_label, limit=limit)
     if num_classes is not None and num_classes != dataset.num_classes:
         raise UsageError(f"{scheme} has {dataset.num_classes} classes, got num_classes={num_classes}")
+    return dataset
+
+
+def _open_classification(scheme: str, path: str, *, limit: int | None,
+                         num_classes: int | None) -> ClassificationDataset:
+    if scheme == "demo-cls":
+        dataset = open_demo_cls(path or None, limit=limit)
+    elif not path:
+        raise UsageError("dataset imagenet needs a path: imagenet:DIR (one folder per class)")
+    else:
+        dataset = open_imagefolder(path, limit=limit)
+    if num_classes is not None:
+        dataset.check_num_classes(num_classes)
     return dataset
