@@ -239,10 +239,13 @@ def default_demo_root() -> Path:
     return cache_dir("demo")
 
 
+DEMO_VAL_IMAGES = 16
+
+
 def open_demo(root: str | os.PathLike[str] | None = None, *, limit: int | None = None) -> SegDataset:
-    """The built-in demo dataset (ADE20K layout and classes), generated on first use."""
+    """The built-in demo validation split (ADE20K layout and classes), generated on first use."""
     root = Path(root) if root is not None else default_demo_root()
-    make_demo_dataset(root)
+    make_demo_dataset(root, num_images=DEMO_VAL_IMAGES)
     return open_ade20k(root, limit=limit, name="demo", spec=f"demo:{root}")
 
 
