@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEVICE ?= local
 PYTEST_ARGS ?=
 
-.PHONY: install test lint demo export-all bench perf clean
+.PHONY: install test test-fast lint demo export-all bench perf clean
 
 install: $(STAMP)
 
@@ -19,6 +19,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 test: install
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The unit tests only (under a minute): everything not marked slow (conversions, exports, training).
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check seaformer_deploy tests benchmarks export bench

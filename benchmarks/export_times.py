@@ -36,7 +36,7 @@ def main(variants: str, formats: str, quant: str, input_size: str, output: Path)
             with tempfile.TemporaryDirectory() as folder:
                 result = export(ExportOptions(variant=variant, format=fmt, quant=quant, input_size=input_size,
                                               **calib), folder)
-            report = result.report
+            report = result.report.to_dict()
             timings = report["timings_s"]
             lint = "ok" if report["lint"]["ok"] else "FAIL"
             rows.append({"variant": variant, "format": fmt, "quant": quant, "input_size": input_size,

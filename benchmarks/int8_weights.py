@@ -37,7 +37,7 @@ def main(variants: str, input_size: str, output: Path) -> None:
             options = ExportOptions(variant=variant, quant="int8", input_size=input_size, checkpoint=checkpoint,
                                     calib_data="demo", calib_count=8)
             with tempfile.TemporaryDirectory() as folder:
-                report = export(options, folder, progress=lambda step: console.print(f"  {step}")).report
+                report = export(options, folder, progress=lambda step: console.print(f"  {step}")).report.to_dict()
             gate, images = report["parity"]["gate"], report["parity"]["image_inputs"]
             rows.append({"variant": variant, "weights": weights, "input_size": input_size, "gate": gate,
                          "passed": report["parity"]["passed"], "image_inputs": images})

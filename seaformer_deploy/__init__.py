@@ -14,8 +14,9 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "VARIANTS": "seaformer_deploy.models.variants",
     "variant_config": "seaformer_deploy.models.variants",
-    "build_model": "seaformer_deploy.models.factory",
-    "RandomWeightsWarning": "seaformer_deploy.models.factory",
+    "build_model": "seaformer_deploy.build",
+    "RandomWeightsWarning": "seaformer_deploy.weights.random_init",
+    "DemoWeightsWarning": "seaformer_deploy.weights.demo",
     "DeployModel": "seaformer_deploy.models.deploy",
     "bake_positional_embeddings": "seaformer_deploy.models.deploy",
     "fold_batchnorm": "seaformer_deploy.models.deploy",

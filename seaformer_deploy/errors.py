@@ -1,4 +1,4 @@
-"""Typed errors with the exit codes of the command-line contract (DESIGN.md section 2).
+"""Typed errors with the exit codes of the command-line contract (docs/design.md, "Exit codes").
 
 The library raises these; the CLI turns each into one line on stderr and the matching exit code.
 """

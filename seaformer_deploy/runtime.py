@@ -36,6 +36,12 @@ class TensorSpec:
         return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype,
                 **({"scale": self.scale, "zero_point": self.zero_point} if self.scale else {})}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TensorSpec:
+        """Inverse of :meth:`to_dict`."""
+        return cls(str(data["name"]), tuple(int(d) for d in data["shape"]), str(data["dtype"]),
+                   float(data.get("scale", 0.0)), int(data.get("zero_point", 0)))
+
 
 def _timed(call: Callable[[], object]) -> float:
     start = time.perf_counter_ns()

@@ -6,7 +6,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from seaformer_deploy.models.factory import RandomWeightsWarning
+from seaformer_deploy.weights.random_init import RandomWeightsWarning
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -17,6 +17,13 @@ def _quiet_random_weights():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RandomWeightsWarning)
         yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs the exported model waits for a conversion: it is slow, whoever wrote it."""
+    for item in items:
+        if "exported_t64" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The Android path (seaformer_deploy/bench/adb.py) against a simulated phone.
+"""The Android path (seaformer_deploy/bench/adb/) against a simulated phone.
 
 The code under test talks to an ``adb`` executable through subprocess exactly as with a real phone; here
 that executable is tests/sim/fake_adb.py (a simulated Snapdragon 865 phone, see tests/sim/phone.py), and
@@ -27,26 +27,20 @@ from sim.phone import (
 )
 from torch import nn
 
-from seaformer_deploy.bench import adb as adb_mod
-from seaformer_deploy.bench.adb import (
-    AdbDevice,
-    CpuInfo,
-    DeviceRunError,
-    find_adb,
-    find_benchmark_binary,
-    parse_thermal,
-    resolve_device,
-    run_benchmark_launches,
-    select_big_cores,
-    to_celsius,
-)
-from seaformer_deploy.bench.bm_log import parse_benchmark_log, parse_op_profile_csv
+from seaformer_deploy.bench.adb import launches as launches_mod
+from seaformer_deploy.bench.adb.client import DEVICE_WORK_DIR, AdbDevice, find_adb, list_devices, resolve_serial
+from seaformer_deploy.bench.adb.cpus import CpuInfo, select_big_cores
+from seaformer_deploy.bench.adb.launches import find_benchmark_binary, run_benchmark_launches
+from seaformer_deploy.bench.adb.thermal import parse_thermal, to_celsius
+from seaformer_deploy.bench.benchmark_model.parser import parse_benchmark_log, parse_op_profile_csv
+from seaformer_deploy.bench.devices.spec import Delegate
+from seaformer_deploy.bench.measures import PartialMeasurementError
 from seaformer_deploy.errors import DeviceError, UsageError
 
 SERIAL = "SIM865A"
 FAST = {
     "threads": 1,
-    "delegate": "xnnpack",
+    "delegate": Delegate.XNNPACK,
     "warmup": 1,
     "runs": 3,
     "cooldown_s": 0.0,
@@ -171,27 +165,25 @@ def test_find_adb_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         find_adb()
 
 
-def test_resolve_device_states(make_sim) -> None:
+def test_resolve_serial_states(make_sim) -> None:
     sim = make_sim(
         sd865_config("PHONE_OK"),
         sd865_config("PHONE_AUTH", state="unauthorized", usb="1-2"),
         sd865_config("PHONE_OFF", state="offline", usb="1-3"),
     )
-    devices = {d.serial: d for d in adb_mod.list_devices(sim.adb)}
+    devices = {d.serial: d for d in list_devices(sim.adb)}
     assert devices["PHONE_OK"].state == "device" and devices["PHONE_OK"].details["model"] == "SM_G981B"
     assert devices["PHONE_AUTH"].state == "unauthorized" and devices["PHONE_OFF"].state == "offline"
 
-    assert resolve_device("adb:PHONE_OK", sim.adb) == "PHONE_OK"
+    assert resolve_serial("PHONE_OK", sim.adb) == "PHONE_OK"
     with pytest.raises(DeviceError, match="several devices attached .*PHONE_AUTH \\(unauthorized\\)"):
-        resolve_device("adb", sim.adb)
+        resolve_serial(None, sim.adb)
     with pytest.raises(DeviceError, match="PHONE_AUTH is unauthorized: unlock it and accept"):
-        resolve_device("adb:PHONE_AUTH", sim.adb)
+        resolve_serial("PHONE_AUTH", sim.adb)
     with pytest.raises(DeviceError, match="PHONE_OFF is offline: replug"):
-        resolve_device("adb:PHONE_OFF", sim.adb)
+        resolve_serial("PHONE_OFF", sim.adb)
     with pytest.raises(DeviceError, match="device NOPE not found by adb \\(attached: PHONE_OK \\(device\\)"):
-        resolve_device("adb:NOPE", sim.adb)
-    with pytest.raises(UsageError, match="not 'adb' or 'adb:SERIAL'"):
-        resolve_device("usb:PHONE_OK", sim.adb)
+        resolve_serial("NOPE", sim.adb)
     # The unauthorized phone refuses commands with adb's own message, which maps to the same advice.
     with pytest.raises(DeviceError, match="unauthorized"):
         sim.device("PHONE_AUTH").ensure_online()
@@ -199,12 +191,13 @@ def test_resolve_device_states(make_sim) -> None:
 
 def test_resolve_single_and_no_device(make_sim) -> None:
     sim = make_sim(sd865_config())
-    assert resolve_device("adb", sim.adb) == SERIAL
+    assert resolve_serial(None, sim.adb) == SERIAL
     create_sim(sim.root)  # unplug everything
     with pytest.raises(DeviceError, match="no Android device attached"):
-        resolve_device("adb", sim.adb)
+        resolve_serial(None, sim.adb)
 
 
+@pytest.mark.slow  # converts a model
 def test_non_arm64_device_is_refused(make_sim, tiny: TinyModel, fake_binary: Path, tmp_path: Path) -> None:
     emulator = sd865_config(
         "EMU_X86", getprop={"ro.product.cpu.abi": "x86_64", "ro.product.cpu.abilist": "x86_64,x86"}
@@ -256,11 +249,11 @@ def test_thermal_readings_are_normalised_to_celsius(make_sim) -> None:
     expected = {
         z["type"]: ambient + z["offset_c"] for z in config["thermal"]["zones"] if z["unit"] != "disabled"
     }
-    assert thermal["zones_c"] == pytest.approx(expected)  # milli- and deci-degree zones alike
-    assert "pm8150b-bcl-lvl0" not in thermal["zones_c"]  # a disabled sensor reading 0
-    assert thermal["status"] == 0
-    assert thermal["battery_c"] == pytest.approx(ambient - 5.0)
-    assert thermal["hottest_c"] == pytest.approx(max(v for k, v in expected.items() if k.startswith("cpu")))
+    assert thermal.zones_c == pytest.approx(expected)  # milli- and deci-degree zones alike
+    assert "pm8150b-bcl-lvl0" not in thermal.zones_c  # a disabled sensor reading 0
+    assert thermal.status == 0
+    assert thermal.battery_c == pytest.approx(ambient - 5.0)
+    assert thermal.hottest_c == pytest.approx(max(v for k, v in expected.items() if k.startswith("cpu")))
 
 
 def test_thermal_parsing_without_sysfs() -> None:
@@ -271,8 +264,8 @@ def test_thermal_parsing_without_sysfs() -> None:
         "__SEAFORMER_ZONES__\n__SEAFORMER_BATTERY__\n  temperature: 331\n"
     )
     parsed = parse_thermal(text)
-    assert parsed["status"] == 1 and parsed["zones_c"] == {}
-    assert parsed["hottest_c"] == 48.5 and parsed["battery_c"] == pytest.approx(33.1)
+    assert parsed.status == 1 and parsed.zones_c == {}
+    assert parsed.hottest_c == 48.5 and parsed.battery_c == pytest.approx(33.1)
     assert [to_celsius(raw) for raw in ("41500", "415", "41", "0", "-273000")] == [
         41.5,
         41.5,
@@ -290,6 +283,7 @@ def _host_reference_output(tiny: TinyModel, data: np.ndarray) -> np.ndarray:
         return tiny.net(torch.from_numpy(data)).numpy()
 
 
+@pytest.mark.slow  # converts a model
 def test_full_run_three_launches_with_outputs_and_profile(
     make_sim, tiny: TinyModel, fake_binary: Path, tmp_path: Path
 ) -> None:
@@ -314,18 +308,18 @@ def test_full_run_three_launches_with_outputs_and_profile(
     assert len(ends) == 3  # three separate benchmark_model processes
     reference = _host_reference_output(tiny, data)
     for launch, end in zip(launches, ends, strict=True):
-        assert launch.pinned is True and launch.cpu_mask == "80"
+        assert launch.process.pinned is True and launch.process.cpu_mask == "80"
         assert launch.retries == 0 and not launch.throttled
-        assert launch.thermal_before["status"] == 0 and launch.thermal_after["hottest_c"] is not None
-        assert "Unconsumed cmdline flags" not in launch.stdout
-        log = parse_benchmark_log(launch.stdout)
+        assert launch.thermal_before.status == 0 and launch.thermal_after.hottest_c is not None
+        assert "Unconsumed cmdline flags" not in launch.process.stdout
+        log = parse_benchmark_log(launch.process.stdout)
         assert log.inference.count == 3 and log.warmup.count == 1
         assert log.inference.avg_us == pytest.approx(end["inference_avg_us"], rel=1e-5)
         assert log.memory.peak_mb > 0  # --report_peak_memory_footprint=true
         # Outputs come from the phone: raw float32 written by --output_filepath, pulled back.
-        outputs = np.fromfile(launch.output_files["outputs"], dtype=np.float32).reshape(reference.shape)
+        outputs = np.fromfile(launch.process.output_files["outputs"], dtype=np.float32).reshape(reference.shape)
         np.testing.assert_allclose(outputs, reference, rtol=1e-4, atol=1e-5)
-        rows = parse_op_profile_csv(launch.output_files["op_profile"].read_text())
+        rows = parse_op_profile_csv(launch.process.output_files["op_profile"].read_text())
         # Under XNNPACK the tool aggregates the delegate's operators by type; reshapes and pads vanish.
         assert all(row.name.startswith("Delegate/") for row in rows)
         kept = [op for op in tiny.op_types if op not in ("RESHAPE", "PAD")]
@@ -338,6 +332,7 @@ def test_full_run_three_launches_with_outputs_and_profile(
     assert not sim.work_dir().exists()  # the phone is left clean
 
 
+@pytest.mark.slow  # converts a model
 def test_push_is_skipped_when_the_phone_has_the_same_file(
     make_sim, tiny: TinyModel, fake_binary: Path, tmp_path: Path
 ) -> None:
@@ -349,8 +344,8 @@ def test_push_is_skipped_when_the_phone_has_the_same_file(
     # What a second run would push: only the file whose content changed.
     changed = tmp_path / "benchmark_model"
     changed.write_bytes(fake_binary.read_bytes() + b"\n# changed\n")
-    work = adb_mod.DEVICE_WORK_DIR
-    again = [(adb_mod.RUNNER_SCRIPT, f"{work}/run_benchmark.sh"), (tiny.path, f"{work}/tiny.tflite")]
+    work = DEVICE_WORK_DIR
+    again = [(launches_mod.RUNNER_SCRIPT, f"{work}/run_benchmark.sh"), (tiny.path, f"{work}/tiny.tflite")]
     assert device.push_files([*again, (changed, f"{work}/benchmark_model")]) == [False, False, True]
     assert sim.pushed() == [*first, f"{work}/benchmark_model"]
     assert sim.work_dir().is_dir()
@@ -358,6 +353,7 @@ def test_push_is_skipped_when_the_phone_has_the_same_file(
     assert not sim.work_dir().exists()
 
 
+@pytest.mark.slow  # converts a model
 def test_push_repeats_when_the_phone_lacks_sha256sum(make_sim, tiny: TinyModel, fake_binary: Path) -> None:
     sim = make_sim(sd865_config(missing_tools=["sha256sum", "taskset"]))
     device = sim.device()
@@ -369,14 +365,15 @@ def test_push_repeats_when_the_phone_lacks_sha256sum(make_sim, tiny: TinyModel, 
     (launch,) = run_benchmark_launches(
         device, model=tiny.path, binary=fake_binary, repeats=1, op_profiling=True, **FAST
     )
-    assert launch.pinned is False  # no taskset on this phone: the run is kept but labelled unpinned
-    log = parse_benchmark_log(launch.stdout)
+    assert launch.process.pinned is False  # no taskset on this phone: the run is kept but labelled unpinned
+    log = parse_benchmark_log(launch.process.stdout)
     assert log.inference.count == 3
     # Without an output folder the op profile is printed with the rest of the output.
     assert [row.node_type for row in log.op_profile.run_order][:1] == ["Transpose (ND, X32)"]
     assert all(row.name.startswith("Delegate/") for row in log.op_profile.run_order)
 
 
+@pytest.mark.slow  # converts a model
 def test_throttled_launches_back_off_retry_and_stay_flagged(
     make_sim, tiny: TinyModel, fake_binary: Path
 ) -> None:
@@ -388,44 +385,48 @@ def test_throttled_launches_back_off_retry_and_stay_flagged(
     )
     assert [(launch.retries, launch.throttled) for launch in launches] == [(1, False), (1, True)]
     assert len(sim.end_events()) == 4  # every throttled run was thrown away and run again
-    assert launches[0].thermal_after["status"] == 0
-    assert launches[1].thermal_after["status"] == config["thermal"]["throttle_status"]
+    assert launches[0].thermal_after.status == 0
+    assert launches[1].thermal_after.status == config["thermal"]["throttle_status"]
 
 
+@pytest.mark.slow  # converts a model
 def test_cooldown_gate_waits_for_the_phone_to_cool(make_sim, tiny: TinyModel, fake_binary: Path) -> None:
     hot = sd865_config(thermal={"heat_per_launch_c": 20.0, "cool_tau_s": 2.0})
     sim = make_sim(hot)
     options = {**FAST, "cooldown_s": 20.0, "cool_temp_c": 45.0}
     launches = run_benchmark_launches(sim.device(), model=tiny.path, binary=fake_binary, repeats=2, **options)
-    assert launches[0].thermal_after["hottest_c"] > 45.0  # the first run heated the phone
-    assert launches[1].thermal_before["hottest_c"] < 45.0
-    assert launches[1].cooldown_wait_s > launches[0].cooldown_wait_s + 0.3
+    assert launches[0].thermal_after.hottest_c > 45.0  # the first run heated the phone
+    assert launches[1].thermal_before.hottest_c < 45.0
+    assert launches[1].process.cooldown_wait_s > launches[0].process.cooldown_wait_s + 0.3
 
 
+@pytest.mark.slow  # converts a model
 def test_cooldown_gate_gives_up_after_cooldown_s(make_sim, tiny: TinyModel, fake_binary: Path) -> None:
     sim = make_sim()
     options = {**FAST, "cooldown_s": 0.5, "cool_temp_c": 10.0}  # colder than the room: never reached
     (launch,) = run_benchmark_launches(
         sim.device(), model=tiny.path, binary=fake_binary, repeats=1, **options
     )
-    assert 0.5 <= launch.cooldown_wait_s < 10.0
-    assert launch.thermal_before["hottest_c"] > 10.0
+    assert 0.5 <= launch.process.cooldown_wait_s < 10.0
+    assert launch.thermal_before.hottest_c > 10.0
 
 
 # --------------------------------------------------------------------------- failures
 
 
+@pytest.mark.slow  # converts a model
 def test_disconnect_keeps_finished_launches(make_sim, tiny: TinyModel, fake_binary: Path) -> None:
     sim = make_sim(sd865_config(faults={"disconnect_after_launches": 2}))
-    with pytest.raises(DeviceRunError, match=f"device {SERIAL} disconnected") as caught:
+    with pytest.raises(PartialMeasurementError, match=f"device {SERIAL} disconnected") as caught:
         run_benchmark_launches(sim.device(), model=tiny.path, binary=fake_binary, repeats=4, **FAST)
     assert isinstance(caught.value, DeviceError)
-    kept = caught.value.completed_launches
+    kept = caught.value.launches
     assert len(kept) in (1, 2)
     assert [launch.index for launch in kept] == list(range(len(kept)))
-    assert parse_benchmark_log(kept[0].stdout).inference.count == 3
+    assert parse_benchmark_log(kept[0].process.stdout).inference.count == 3
 
 
+@pytest.mark.slow  # converts a model
 def test_not_enough_space(make_sim, tiny: TinyModel, fake_binary: Path) -> None:
     sim = make_sim(sd865_config(free_bytes=2_000_000))
     with pytest.raises(DeviceError, match=r"not enough space on device: need \d+\.\d MB, have 2\.0 MB"):
@@ -433,6 +434,7 @@ def test_not_enough_space(make_sim, tiny: TinyModel, fake_binary: Path) -> None:
     assert sim.pushed() == []
 
 
+@pytest.mark.slow  # converts a model
 def test_missing_binary_and_bad_inputs_are_usage_errors(
     make_sim, tiny: TinyModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -457,29 +459,31 @@ def test_missing_binary_and_bad_inputs_are_usage_errors(
             sim.device(), model=tiny.path, binary=tiny.path, repeats=1, input_files={"nope": short}, **FAST
         )
     assert sim.log() == []  # rejected before talking to the phone
-    monkeypatch.delenv(adb_mod.BENCHMARK_BINARY_ENV, raising=False)
+    monkeypatch.delenv(launches_mod.BENCHMARK_BINARY_ENV, raising=False)
     with pytest.raises(UsageError, match="no benchmark_model binary"):
         find_benchmark_binary()
-    monkeypatch.setenv(adb_mod.BENCHMARK_BINARY_ENV, str(tiny.path))
+    monkeypatch.setenv(launches_mod.BENCHMARK_BINARY_ENV, str(tiny.path))
     assert find_benchmark_binary() == tiny.path
 
 
+@pytest.mark.slow  # converts a model
 def test_binary_crash_reports_its_output(make_sim, tiny: TinyModel, fake_binary: Path) -> None:
     sim = make_sim(sd865_config(faults={"crash_on_launches": [1]}))
     with pytest.raises(
-        DeviceRunError, match=r"launch 1/2 \(exit 139, SIGSEGV\).*Segmentation fault"
+        PartialMeasurementError, match=r"launch 1/2 \(exit 139, SIGSEGV\).*Segmentation fault"
     ) as caught:
         run_benchmark_launches(sim.device(), model=tiny.path, binary=fake_binary, repeats=2, **FAST)
-    assert caught.value.completed_launches == []
+    assert caught.value.launches == []
     assert "Loaded model" in str(caught.value)  # the tail of the tool's own output
     assert not sim.work_dir().exists()
 
 
+@pytest.mark.slow  # converts a model
 def test_binary_without_timing_lines(make_sim, tiny: TinyModel, tmp_path: Path) -> None:
     sim = make_sim()
     silent = tmp_path / "benchmark_model"
     silent.write_text("#!/bin/sh\necho 'not the benchmark tool'\n")
-    with pytest.raises(DeviceRunError, match="no timing lines in its output.*not the benchmark tool"):
+    with pytest.raises(PartialMeasurementError, match="no timing lines in its output.*not the benchmark tool"):
         run_benchmark_launches(sim.device(), model=tiny.path, binary=silent, repeats=1, **FAST)
     assert re.search(r"chmod 755", " ".join(" ".join(e["argv"]) for e in sim.log()))
     assert not sim.work_dir().exists()

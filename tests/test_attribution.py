@@ -12,8 +12,8 @@ from torch import nn
 
 from seaformer_deploy import RandomWeightsWarning, build_model, prepare_for_deploy
 from seaformer_deploy.bench.attribution import GAP, POSTPROCESS, UNATTRIBUTED, attribute, module_of
-from seaformer_deploy.bench.litert_profiler import profile_tflite
-from seaformer_deploy.bench.op_profile import OpEvent, OpProfile
+from seaformer_deploy.bench.litert.profiler import profile_tflite
+from seaformer_deploy.bench.measures import OpEvent, OpProfile
 from seaformer_deploy.bench.ort_profiler import profile_onnx
 
 # torch.onnx names of SeaFormer-T wrapped by prepare_for_deploy(output_mode="labels"), checked below to
@@ -80,6 +80,7 @@ def seaformer_t_onnx(tmp_path_factory: pytest.TempPathFactory):
     return path
 
 
+@pytest.mark.slow  # converts a model
 def test_module_of_maps_real_onnx_names(seaformer_t_onnx) -> None:
     exported = {node.name for node in onnx.load(str(seaformer_t_onnx)).graph.node}
     assert set(ONNX_SEG_NAMES) <= exported
@@ -97,6 +98,7 @@ def test_module_of_maps_real_tflite_names() -> None:
     assert module_of(wrapper, "TRANSPOSE") == UNATTRIBUTED
 
 
+@pytest.mark.slow  # converts a model
 def test_real_seaformer_t_profile_is_fully_attributed(seaformer_t_onnx) -> None:
     image = np.random.default_rng(0).standard_normal((1, 3, 128, 128)).astype(np.float32)
     table = attribute(profile_onnx(seaformer_t_onnx, [image], runs=3, warmup=1))
@@ -211,6 +213,7 @@ class Segmentor(nn.Module):
         return self.decode_head(self.backbone(x))
 
 
+@pytest.mark.slow  # converts a model
 def test_tflite_xnnpack_profile_of_a_nested_model_is_attributed_in_execution_order(tmp_path) -> None:
     import litert_torch
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,12 +13,13 @@ import pytest
 from click.testing import CliRunner
 from sim.phone import SIM_ROOT_ENV, create_sim, install_fake_benchmark_model, sd865_config, write_adb_launcher
 
-from seaformer_deploy.bench import latency as latency_module
-from seaformer_deploy.bench.runner import BENCH_SCHEMA
+from seaformer_deploy.bench import measures as measures_module
+from seaformer_deploy.bench.report import BENCH_SCHEMA, BenchReport
 from seaformer_deploy.cli.bench import main as bench_cli
 from seaformer_deploy.data.datasets import open_dataset
 from seaformer_deploy.data.preprocess import preprocess
 from seaformer_deploy.runtime import load_exported
+from seaformer_deploy.schema import SchemaError
 
 FAST = ["--warmup", "1", "--runs", "4", "--repeats", "2"]
 
@@ -28,6 +31,16 @@ def _bench(args: list[str]):
 def _report(output_dir: Path) -> dict:
     (path,) = output_dir.glob("*.bench.json")
     return json.loads(path.read_text())
+
+
+def _typed_round_trip(output_dir: Path) -> BenchReport:
+    """The written report read back as a BenchReport: it writes the same JSON and survives to_dict/from_dict."""
+    (path,) = output_dir.glob("*.bench.json")
+    written = json.loads(path.read_text())
+    typed = BenchReport.read(path)
+    assert typed.to_dict() == written
+    assert BenchReport.from_dict(json.loads(json.dumps(typed.to_dict()))) == typed
+    return typed
 
 
 @pytest.fixture
@@ -83,6 +96,10 @@ def test_local_bench_latency_profile_and_miou(exported_t64, tmp_path) -> None:
     assert report["accuracy"]["metrics"]["mIoU"] == pytest.approx(expected, abs=1e-6)
     assert report["accuracy"]["agreement_with_pytorch"]["aAcc"] > 0.999
     assert any("RANDOM" in warning for warning in report["warnings"])
+    typed = _typed_round_trip(tmp_path)
+    assert typed.latency.summary.median_ms == summary["median_ms"] and typed.accuracy.miou == summary["mIoU"]
+    assert typed.model.facts.input_size_hw == (64, 64) and typed.device.spec == "local"
+    assert typed.profile.modules.row("stem").op_count == modules["stem"]["op_count"]
 
 
 def test_phone_bench_matches_host_and_attributes_ops(exported_t64, tmp_path, phone) -> None:
@@ -107,6 +124,10 @@ def test_phone_bench_matches_host_and_attributes_ops(exported_t64, tmp_path, pho
     # The phone's outputs came back through --output_filepath and agree with PyTorch.
     assert report["accuracy"]["evaluated_on"] == "adb:SIM865A"
     assert report["accuracy"]["agreement_with_pytorch"]["aAcc"] > 0.999
+    typed = _typed_round_trip(out)
+    assert typed.device.kind == "adb" and typed.device.description == "SM-G981B"
+    assert typed.profile.delegate_ops.kernel_mode == "xnnpack"
+    assert [launch.thermal_before.status for launch in typed.latency.launches] == [0, 0]
 
 
 def test_phone_disappearing_keeps_finished_launches(exported_t64, tmp_path, phone) -> None:
@@ -118,6 +139,7 @@ def test_phone_disappearing_keeps_finished_launches(exported_t64, tmp_path, phon
     assert "finished launch(es) kept" in result.stderr and "Traceback" not in result.stderr
     report = _report(out)
     assert report["incomplete"] and len(report["latency"]["launches"]) == 1
+    assert _typed_round_trip(out).incomplete == report["incomplete"]
 
 
 @pytest.mark.parametrize(
@@ -157,7 +179,7 @@ def test_corrupt_model_and_empty_dataset_exit_2(exported_t64, tmp_path) -> None:
 
 
 def test_unstable_measurement_exits_3_but_keeps_the_report(exported_t64, tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(latency_module, "UNSTABLE_CV", -1.0)
+    monkeypatch.setattr(measures_module, "UNSTABLE_CV", -1.0)
     result = _bench(["--model", str(exported_t64.model_path), *FAST, "--no-profile", "--output-dir", str(tmp_path)])
     assert result.exit_code == 3 and "inconclusive" in result.stderr
     assert _report(tmp_path)["latency"]["summary"]["stable"] is False
@@ -176,6 +198,7 @@ def test_import_log_turns_a_benchmark_model_log_into_a_report(exported_t64, tmp_
     assert report["latency"]["summary"]["median_ms"] == pytest.approx(5.281)
     assert report["benchmark_log"]["delegations"][0]["partitions"] == 5
     assert report["profile"]["engine"] == "benchmark_model" and report["profile"]["ops"]
+    assert _typed_round_trip(tmp_path).benchmark_log == report["benchmark_log"]
 
 
 def test_import_log_rejects_a_non_log(exported_t64, tmp_path) -> None:
@@ -185,3 +208,80 @@ def test_import_log_rejects_a_non_log(exported_t64, tmp_path) -> None:
                                             "--output-dir", str(tmp_path / "o")])
     assert result.exit_code == 2 and "not benchmark_model output" in result.stderr
     shutil.rmtree(tmp_path / "o", ignore_errors=True)
+
+
+def test_truncated_model_file_is_one_line_and_exit_2(exported_t64, tmp_path) -> None:
+    # What an interrupted copy leaves: the first 100 kB of a real export.
+    truncated = tmp_path / exported_t64.model_path.name
+    truncated.write_bytes(exported_t64.model_path.read_bytes()[:100_000])
+    result = _bench(["--model", str(truncated), "--output-dir", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "truncated or corrupt" in lines[0] and str(truncated) in lines[0]
+    assert "unpack_from" not in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())
+
+
+def test_bench_report_of_another_schema_or_no_report_is_one_error(exported_t64, tmp_path) -> None:
+    assert _bench(["--model", str(exported_t64.model_path), *FAST, "--no-profile", "--output-dir", str(tmp_path),
+                   "--allow-unstable"]).exit_code == 0
+    report = _report(tmp_path)
+    newer = {**report, "schema": "seaformer-deploy/bench-report@2"}
+    with pytest.raises(SchemaError) as error:
+        BenchReport.from_dict(newer, "new.json")
+    assert "bench-report@2" in str(error.value) and BENCH_SCHEMA in str(error.value)
+    assert error.value.exit_code == 2 and "\n" not in str(error.value)
+    export_report = json.loads(exported_t64.model_path.with_name(exported_t64.model_path.name + ".json").read_text())
+    for not_a_report in (export_report, [report], "text", {"latency": report["latency"]}):
+        with pytest.raises(SchemaError, match=f"not a {BENCH_SCHEMA} document|has schema"):
+            BenchReport.from_dict(not_a_report)
+    broken = {key: value for key, value in report.items() if key != "latency"}
+    with pytest.raises(SchemaError, match="malformed.*latency"):
+        BenchReport.from_dict(broken)
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{not json")
+    with pytest.raises(SchemaError, match="not readable JSON"):
+        BenchReport.read(garbage)
+
+
+def test_loading_a_bench_report_imports_no_runtime() -> None:
+    code = ("import sys, seaformer_deploy.bench.report; "
+            "print(sorted(m for m in ('torch', 'onnxruntime', 'ai_edge_litert', 'cv2', 'onnx') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
+def test_suite_runs_its_entries_for_the_device_and_skips_the_others(exported_t64, tmp_path) -> None:
+    recipe = tmp_path / "t64.json"
+    recipe.write_text(json.dumps({"variant": "T", "format": "tflite", "input_size": "64"}))
+    suite = tmp_path / "suite.json"
+    suite.write_text(json.dumps({"models_dir": str(exported_t64.model_path.parent), "entries": [
+        {"recipe": str(recipe), "warmup": 1, "runs": 3, "repeats": 2, "profile": False},
+        {"recipe": str(recipe), "devices": ["adb"]},
+    ]}))
+    out = tmp_path / "out"
+    result = _bench(["suite", str(suite), "--output-dir", str(out), "--allow-unstable"])
+    assert result.exit_code == 0, result.stderr
+    assert "skipped" in result.stderr and len(list(out.glob("*.bench.json"))) == 1
+    typed = _typed_round_trip(out)
+    assert typed.model.file == exported_t64.model_path.name and typed.protocol.runs == 3
+    assert [launch.stats.count for launch in typed.latency.launches] == [3, 3]
+    bad = tmp_path / "bad.json"
+    for entry, message in (({"recipe": str(recipe), "runz": 3}, "unknown keys ['runz']"),
+                           ({"recipe": str(recipe), "devices": ["usb"]}, "'devices' must list device kinds")):
+        bad.write_text(json.dumps({"entries": [entry]}))
+        result = _bench(["suite", str(bad), "--output-dir", str(out)])
+        assert result.exit_code == 2 and message in result.stderr, result.stderr
+
+
+def test_export_report_of_another_schema_beside_the_model_exits_2(exported_t64, tmp_path) -> None:
+    model = tmp_path / exported_t64.model_path.name
+    shutil.copy(exported_t64.model_path, model)
+    report = json.loads(exported_t64.report_path.read_text())
+    beside = model.with_name(model.name + ".json")
+    for content, message in ((json.dumps({**report, "schema": "seaformer-deploy/export-report@0"}), "has schema"),
+                             ("{truncated", "not readable JSON")):
+        beside.write_text(content)
+        result = _bench(["--model", str(model), *FAST, "--output-dir", str(tmp_path / "o")])
+        assert result.exit_code == 2 and message in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1

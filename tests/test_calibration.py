@@ -54,6 +54,7 @@ def test_missing_parity_folder_names_its_purpose(tmp_path):
         load_parity_images("demo", 0)
 
 
+@pytest.mark.slow
 def test_in_sample_parity_is_a_report_warning(tmp_path):
     folder = _folder(tmp_path / "images", 2)
     result = CliRunner().invoke(export_main, [

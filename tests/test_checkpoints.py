@@ -8,8 +8,8 @@ from helpers import randomize_weights
 from safetensors.torch import save_file
 
 import seaformer_deploy as sd
-from seaformer_deploy.checkpoints import extract_state_dict
 from seaformer_deploy.errors import UsageError
+from seaformer_deploy.weights.checkpoints import extract_state_dict
 
 
 @pytest.fixture(scope="module")

@@ -2,26 +2,40 @@
 
 import shutil
 import warnings
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import torch
 from click.testing import CliRunner
 
 from seaformer_deploy import build_model
-from seaformer_deploy.checkpoints import read_checkpoint, state_fingerprint
 from seaformer_deploy.cli.export import main as export_main
 from seaformer_deploy.errors import UsageError
-from seaformer_deploy.models import demo_weights
-from seaformer_deploy.models.demo_weights import (
-    DEFAULT_TRAINING,
-    DemoTraining,
-    DemoWeightsWarning,
-    demo_checkpoint,
-    demo_checkpoint_path,
-    train_demo_weights,
-)
+from seaformer_deploy.weights import demo as demo_weights
+from seaformer_deploy.weights.checkpoints import read_checkpoint, state_fingerprint
+from seaformer_deploy.weights.demo import DemoWeightsWarning, demo_checkpoint, demo_checkpoint_path
+from seaformer_deploy.weights.training import DEFAULT_TRAINING, DemoTraining, train_demo_weights
 
 TINY = DemoTraining(steps=16, batch_size=2, image_size=64, scenes=4, learning_rate=3e-3)
+
+
+@dataclass(frozen=True)
+class TrainedOnce:
+    path: Path
+    cache_root: Path
+    messages: list[str]
+
+
+@pytest.fixture(scope="session")
+def trained_once(tmp_path_factory) -> TrainedOnce:
+    """The tiny demo checkpoint of SeaFormer-T, trained once for every test of this file."""
+    root = tmp_path_factory.mktemp("demo-cache")
+    messages: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(root))
+        path = demo_checkpoint("t", TINY, progress=messages.append)
+    return TrainedOnce(path, root, messages)
 
 
 @pytest.fixture
@@ -30,7 +44,16 @@ def cache(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_training_lowers_the_loss_and_changes_the_weights(cache):
+def _install_as_default(trained: TrainedOnce) -> Path:
+    """Put the tiny checkpoint where ``checkpoint="demo"`` looks (the current cache's default-training path)."""
+    default = demo_checkpoint_path("T")
+    default.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(trained.path, default)
+    return default
+
+
+@pytest.mark.slow
+def test_training_lowers_the_loss_and_is_reproducible(cache, trained_once):
     model = build_model("T")
     before = state_fingerprint(model)
     losses = train_demo_weights(model, TINY)
@@ -38,16 +61,19 @@ def test_training_lowers_the_loss_and_changes_the_weights(cache):
     assert sum(losses[-3:]) / 3 < 0.8 * losses[0]
     assert state_fingerprint(model) != before
     assert not model.training
-    again = build_model("T")
-    assert train_demo_weights(again, TINY) == losses, "same settings, same machine: the same run"
-    assert state_fingerprint(again) == state_fingerprint(model)
+    # The cached run started from the same seeded weights with the same settings: the same weights came out.
+    cached = read_checkpoint(trained_once.path).state
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in cached.items())
+    meta = torch.load(trained_once.path, weights_only=True)["meta"]["seaformer_deploy_demo_weights"]
+    assert meta["first_loss"] == losses[0] and meta["final_loss"] == losses[-1]
 
 
-def test_checkpoint_is_cached_in_the_official_layout_and_reused(cache, monkeypatch):
-    messages = []
-    path = demo_checkpoint("t", TINY, progress=messages.append)
-    assert path == demo_checkpoint_path("T", TINY) and path.is_relative_to(cache)
-    assert messages[-1].startswith(f"training demo weights: step {TINY.steps}/{TINY.steps}")
+@pytest.mark.slow
+def test_checkpoint_is_cached_in_the_official_layout_and_reused(trained_once, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(trained_once.cache_root))
+    path = trained_once.path
+    assert path == demo_checkpoint_path("T", TINY) and path.is_relative_to(trained_once.cache_root)
+    assert trained_once.messages[-1].startswith(f"training demo weights: step {TINY.steps}/{TINY.steps}")
     loaded = read_checkpoint(path)
     assert loaded.layout == "mmseg"
     meta = torch.load(path, weights_only=True)["meta"]["seaformer_deploy_demo_weights"]
@@ -69,11 +95,9 @@ def test_cache_key_follows_every_training_setting():
     assert DemoTraining().key("T") == DEFAULT_TRAINING.key("T")
 
 
-def test_build_model_demo_loads_the_cached_weights_and_says_so(cache):
-    trained = demo_checkpoint("T", TINY)
-    default = demo_checkpoint_path("T")
-    default.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(trained, default)
+@pytest.mark.slow
+def test_build_model_demo_loads_the_cached_weights_and_says_so(cache, trained_once):
+    default = _install_as_default(trained_once)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = build_model("T", checkpoint="demo")
@@ -81,7 +105,7 @@ def test_build_model_demo_loads_the_cached_weights_and_says_so(cache):
     assert model.weights.source == "demo"
     assert model.weights.path == str(default)
     assert any("DEMO WEIGHTS" in w and "SYNTHETIC" in w for w in model.weights.warnings)
-    expected = read_checkpoint(trained).state
+    expected = read_checkpoint(trained_once.path).state
     assert all(torch.equal(model.state_dict()[k], v) for k, v in expected.items())
 
 
@@ -102,16 +126,15 @@ def test_cli_demo_checkpoint_for_cls_is_one_error_line(cache, tmp_path):
     assert result.output.strip().splitlines() == ["error: demo weights exist for the seg task only"]
 
 
-def test_export_on_demo_weights_records_them_in_the_report(cache, tmp_path):
+@pytest.mark.slow
+def test_export_on_demo_weights_records_them_in_the_report(cache, tmp_path, trained_once):
     from seaformer_deploy.bench.model_info import load_model_info
     from seaformer_deploy.export.pipeline import ExportOptions, export
 
-    default = demo_checkpoint_path("T")
-    default.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(demo_checkpoint("T", TINY), default)
+    default = _install_as_default(trained_once)
     result = export(ExportOptions(variant="T", format="onnx", input_size="64", checkpoint="demo"), tmp_path / "out")
     assert result.ok
-    report = result.report
+    report = result.report.to_dict()
     assert report["weights"]["source"] == "demo" and report["weights"]["path"] == str(default)
     assert any(w.startswith("DEMO WEIGHTS: SeaFormer-T") for w in report["warnings"])
     assert not any("RANDOM" in w for w in report["warnings"])

@@ -13,10 +13,13 @@ from click.testing import CliRunner
 
 import seaformer_deploy as sd
 from seaformer_deploy.cli.export import main as export_cli
+from seaformer_deploy.errors import UsageError
 from seaformer_deploy.export import parity as parity_module
 from seaformer_deploy.export import pipeline
-from seaformer_deploy.export.metadata import read_model_metadata
+from seaformer_deploy.export.metadata import read_model_facts
 from seaformer_deploy.export.pipeline import ExportOptions, export
+from seaformer_deploy.export.report import ExportReport
+from seaformer_deploy.model_facts import WeightSource
 from seaformer_deploy.runtime import load_exported
 
 
@@ -52,9 +55,11 @@ def test_tflite_artifact_report_and_metadata(tflite_export) -> None:
     assert report["op_histogram"]["CONV_2D"] == 59 and "BATCH_NORM" not in report["op_histogram"]
     assert report["artifact"]["bytes"] == result.model_path.stat().st_size
     assert report["export_seconds"] > 0 and report["tool_versions"]["litert-torch"] == "0.10.0"
-    facts = read_model_metadata(result.model_path)
-    assert facts["variant"] == "T" and facts["input_size_hw"] == [64, 64] and facts["num_classes"] == 150
-    assert facts["weights"] == "random"
+    facts = read_model_facts(result.model_path)
+    assert facts.variant == "T" and facts.input_size_hw == (64, 64) and facts.num_classes == 150
+    assert facts.weights is WeightSource.RANDOM and facts == result.report.facts
+    # The report file reads back into the same typed report.
+    assert ExportReport.read(result.report_path) == result.report
     assert not [p for p in result.model_path.parent.iterdir() if p.name.startswith(".")]
 
 
@@ -68,15 +73,16 @@ def test_exported_tflite_computes_what_pytorch_computes(tflite_export) -> None:
     assert np.linalg.norm(got - expected) / np.linalg.norm(expected) < 1e-4
 
 
+@pytest.mark.slow
 def test_onnx_artifact_is_nchw_and_runtime_fuses_activations(onnx_export) -> None:
     report = onnx_export.report
     assert onnx_export.model_path.name == "seaformer-t-seg-64x128-fp32.onnx"
-    assert report["input"]["shape"] == [1, 3, 64, 128] and report["output"]["shape"] == [1, 150, 8, 16]
-    statuses = {f["rule"]: f["status"] for f in report["lint"]["findings"]}
+    assert report.facts.input.shape == (1, 3, 64, 128) and report.facts.output.shape == (1, 150, 8, 16)
+    statuses = {f.rule: f.status for f in report.lint.findings}
     assert statuses["no-batchnorm"] == "PASS" and statuses["activation-fused"] == "PASS"
-    assert "after onnxruntime" in next(f["message"] for f in report["lint"]["findings"]
-                                       if f["rule"] == "activation-fused")
-    assert report["parity"]["passed"] and read_model_metadata(onnx_export.model_path)["layout"] == "nchw"
+    assert "after onnxruntime" in next(f.message for f in report.lint.findings if f.rule == "activation-fused")
+    assert report.parity.passed and read_model_facts(onnx_export.model_path).layout == "nchw"
+    assert ExportReport.from_dict(json.loads(onnx_export.report_path.read_text())) == report
 
 
 @pytest.mark.slow
@@ -86,9 +92,9 @@ def test_quantized_tflite_exports_carry_metadata_and_pass_parity(tmp_path, quant
     options = ExportOptions(variant="T", format="tflite", quant=quant, input_size="128",
                             calib_data="demo" if quant == "int8" else None, calib_count=8)
     result = export(options, tmp_path)
-    assert result.ok, result.report["failures"]
-    report = result.report
-    assert read_model_metadata(result.model_path)["quantization"] == quant
+    assert result.ok, result.report.failures
+    report = result.report.to_dict()
+    assert read_model_facts(result.model_path).quantization == quant
     assert report["quantization_details"]["mode"] == quant and report["delegation"]["partitions"] == 1
     if quant == "int8":
         assert report["parity"]["gate"]["metric"] == "argmax_agreement" and report["parity"]["gate"]["value"] >= 0.95
@@ -98,6 +104,7 @@ def test_quantized_tflite_exports_carry_metadata_and_pass_parity(tmp_path, quant
         assert report["parity"]["all_inputs"]["rel_l2"] <= 1e-2
 
 
+@pytest.mark.slow
 def test_cli_json_summary_is_the_only_stdout(tmp_path) -> None:
     result = _run(["--variant", "t", "--format", "onnx", "--input-size", "64", "--output-dir", str(tmp_path),
                    "--output-mode", "labels", "--json"])
@@ -108,6 +115,7 @@ def test_cli_json_summary_is_the_only_stdout(tmp_path) -> None:
     assert "RANDOM" in result.stderr
 
 
+@pytest.mark.slow
 def test_parity_failure_fails_the_export_without_an_artifact(tmp_path, monkeypatch) -> None:
     monkeypatch.setitem(parity_module.REL_L2_LIMIT, "fp32", 0.0)
     result = _run(["--variant", "T", "--format", "onnx", "--input-size", "64", "--output-dir", str(tmp_path)])
@@ -116,6 +124,7 @@ def test_parity_failure_fails_the_export_without_an_artifact(tmp_path, monkeypat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["seaformer-t-seg-64x64-fp32.onnx.failed.json"]
 
 
+@pytest.mark.slow
 def test_strict_lint_failure_exits_1_and_plain_mode_keeps_the_artifact(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr("seaformer_deploy.export.budgets.layout_op_budget",
                         lambda fmt, variant, layout: {"TRANSPOSE": 1, "RESHAPE": 1})
@@ -209,3 +218,22 @@ def test_artifact_names_follow_one_convention() -> None:
         "seaformer-b-seg-512x512-fp32")
     assert pipeline.artifact_stem("L", "seg", (512, 1024), "int8", "labels", "nchw", "tflite") == (
         "seaformer-l-seg-512x1024-int8-labels-nchw")
+
+
+def test_every_export_option_is_a_cli_option_of_the_same_name() -> None:
+    from dataclasses import fields
+
+    cli_names = {param.name for param in export_cli.params}
+    assert {f.name for f in fields(ExportOptions)} <= cli_names
+    assert cli_names - {f.name for f in fields(ExportOptions)} == {"recipe", "output_dir", "as_json", "debug"}
+
+
+def test_report_of_another_schema_version_is_one_clear_error(tflite_export, tmp_path) -> None:
+    data = json.loads(tflite_export.report_path.read_text())
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({**data, "schema": "seaformer-deploy/export-report@2"}))
+    with pytest.raises(UsageError, match="export-report@2.*export-report@1"):
+        ExportReport.read(other)
+    other.write_text("[1, 2, 3]")
+    with pytest.raises(UsageError, match="not a seaformer-deploy/export-report@1 document"):
+        ExportReport.read(other)

@@ -13,8 +13,8 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType
 from onnx import TensorProto, helper, numpy_helper
 
 from seaformer_deploy.errors import UsageError
+from seaformer_deploy.export.delegation import inspect_delegation
 from seaformer_deploy.export.graph import load_graph, load_onnx_graph, load_tflite_graph, op_histogram
-from seaformer_deploy.export.lint import inspect_delegation
 
 
 class _TinyNet(torch.nn.Module):
@@ -33,6 +33,7 @@ class _TinyNet(torch.nn.Module):
         return self.dw(y) + pos
 
 
+# Every test that takes this fixture is marked slow: it waits for a litert-torch conversion.
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory) -> Path:
     import litert_torch
@@ -43,6 +44,7 @@ def converted(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_tflite_graph_matches_interpreter(converted):
     graph = load_tflite_graph(converted)
     interpreter = Interpreter(
@@ -65,6 +67,7 @@ def test_tflite_graph_matches_interpreter(converted):
     assert graph.outputs == [d["name"] for d in interpreter.get_output_details()]
 
 
+@pytest.mark.slow
 def test_tflite_graph_content(converted):
     graph = load_tflite_graph(converted)
     histogram = op_histogram(graph)
@@ -85,6 +88,7 @@ def test_tflite_graph_content(converted):
     assert graph.consumers(conv.outputs[0]) and graph.producer(conv.outputs[0]) is conv
 
 
+@pytest.mark.slow
 def test_inspect_delegation_accounts_for_every_node(converted):
     info = inspect_delegation(converted)
     graph = load_tflite_graph(converted)
@@ -136,6 +140,7 @@ def test_onnx_graph(tmp_path):
     assert [node.name for node in graph.consumers("c")] == ["m"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fraction", [0.0, 0.1, 0.5, 0.9, 0.99])
 def test_truncated_tflite_is_usage_error(converted, tmp_path, fraction):
     data = converted.read_bytes()
@@ -165,6 +170,7 @@ def test_non_model_file_is_usage_error(tmp_path, content, suffix):
     assert str(bad) in str(error.value) and "\n" not in str(error.value)
 
 
+@pytest.mark.slow
 def test_wrong_format_missing_file_and_unknown_suffix(converted, tmp_path):
     with pytest.raises(UsageError, match="ONNX"):
         load_onnx_graph(converted)

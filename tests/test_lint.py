@@ -18,8 +18,9 @@ from onnx import TensorProto, helper, numpy_helper
 from rich.console import Console
 
 from seaformer_deploy.errors import UsageError
+from seaformer_deploy.export.delegation import DelegateInfo, inspect_delegation
 from seaformer_deploy.export.graph import Graph, load_onnx_graph, load_tflite_graph, onnxruntime_optimized_graph
-from seaformer_deploy.export.lint import DelegateInfo, LintReport, inspect_delegation, lint_graph
+from seaformer_deploy.export.lint import LintReport, lint_graph
 
 RELU6 = schema.ActivationFunctionType.RELU6
 NONE = schema.ActivationFunctionType.NONE

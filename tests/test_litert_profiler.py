@@ -7,14 +7,11 @@ import pytest
 import torch
 from torch import nn
 
-from seaformer_deploy.bench import litert_profiler
-from seaformer_deploy.bench.litert_profiler import (
-    LiteRtVersionError,
-    TfliteNode,
-    align_xnnpack_operators,
-    profile_tflite,
-    read_tflite_nodes,
-)
+from seaformer_deploy.bench.litert import capi
+from seaformer_deploy.bench.litert.capi import LiteRtVersionError
+from seaformer_deploy.bench.litert.nodes import TfliteNode, read_tflite_nodes
+from seaformer_deploy.bench.litert.profiler import profile_tflite
+from seaformer_deploy.bench.litert.xnnpack_alignment import align_xnnpack_operators
 from seaformer_deploy.errors import SeaformerError, UsageError
 
 SIZE = 96
@@ -50,6 +47,7 @@ def _run_events(profile, run):
     return [event for event in profile.events if event.run == run]
 
 
+@pytest.mark.slow  # converts a model
 def test_builtin_kernels_give_one_event_per_node_per_run(tiny_tflite) -> None:
     nodes = read_tflite_nodes(tiny_tflite)
     profile = profile_tflite(tiny_tflite, [INPUT], runs=3, warmup=1, kernel_mode="builtin")
@@ -66,6 +64,7 @@ def test_builtin_kernels_give_one_event_per_node_per_run(tiny_tflite) -> None:
         assert 0 < ops_us <= e2e_us
 
 
+@pytest.mark.slow  # converts a model
 def test_xnnpack_operators_map_onto_nodes_around_a_node_left_to_builtin_kernels(tiny_tflite) -> None:
     nodes = read_tflite_nodes(tiny_tflite)
     op_codes = [node.op_code for node in nodes]
@@ -104,22 +103,25 @@ def test_alignment_skips_elided_nodes_and_keeps_helpers_on_their_node() -> None:
     assert align_xnnpack_operators(["Add (ND)"], []) == [None]
 
 
+@pytest.mark.slow  # converts a model
 def test_unverified_litert_version_is_refused(tiny_tflite, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(litert_profiler, "VERIFIED_LITERT_VERSION", "0.0.1")
+    monkeypatch.setattr(capi, "VERIFIED_LITERT_VERSION", "0.0.1")
     with pytest.raises(LiteRtVersionError) as error:
         profile_tflite(tiny_tflite, [INPUT], runs=1, warmup=0)
     message = str(error.value)
-    assert "0.0.1" in message and litert_profiler.installed_litert_version() in message
+    assert "0.0.1" in message and capi.installed_litert_version() in message
     assert "\n" not in message
     assert isinstance(error.value, SeaformerError) and error.value.exit_code == 2
 
 
+@pytest.mark.slow  # converts a model
 def test_unexpected_event_struct_size_is_refused(tiny_tflite, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(litert_profiler, "PROFILED_EVENT_SIZE", 96)
+    monkeypatch.setattr(capi, "PROFILED_EVENT_SIZE", 96)
     with pytest.raises(LiteRtVersionError, match="104 bytes"):
         profile_tflite(tiny_tflite, [INPUT], runs=1, warmup=0)
 
 
+@pytest.mark.slow  # converts a model
 def test_corrupt_model_files_are_one_line_usage_errors(tiny_tflite, tmp_path) -> None:
     garbage = tmp_path / "garbage.tflite"
     garbage.write_bytes(np.random.default_rng(1).integers(0, 256, 4096, dtype=np.uint8).tobytes())
@@ -132,6 +134,7 @@ def test_corrupt_model_files_are_one_line_usage_errors(tiny_tflite, tmp_path) ->
         assert str(path) in str(error.value) and "\n" not in str(error.value)
 
 
+@pytest.mark.slow  # converts a model
 def test_bad_inputs_and_options_are_usage_errors(tiny_tflite) -> None:
     with pytest.raises(UsageError, match=r"\(1, 3, 96, 96\)"):
         profile_tflite(tiny_tflite, [INPUT[:, :, :64]], runs=1, warmup=0)

@@ -60,6 +60,7 @@ def _optimized_node_count(model_path, tmp_path) -> int:
     return len(onnx.load(str(tmp_path / "optimized.onnx")).graph.node)
 
 
+@pytest.mark.slow  # converts a model
 def test_one_kernel_event_per_executed_node_per_measured_run(tiny_onnx, tmp_path) -> None:
     profile = profile_onnx(tiny_onnx, [INPUT], runs=4, warmup=2)
 
@@ -75,6 +76,7 @@ def test_one_kernel_event_per_executed_node_per_measured_run(tiny_onnx, tmp_path
         assert 0 < ops_us <= e2e_us
 
 
+@pytest.mark.slow  # converts a model
 def test_every_node_resolves_to_its_module_path(tiny_onnx) -> None:
     profile = profile_onnx(tiny_onnx, [INPUT], runs=1, warmup=0)
 
@@ -145,6 +147,7 @@ def test_trace_parsing_keeps_kernel_events_of_measured_runs_only() -> None:
     ]
 
 
+@pytest.mark.slow  # converts a model
 def test_corrupt_or_mismatched_input_is_a_one_line_usage_error(tiny_onnx, tmp_path) -> None:
     corrupt = tmp_path / "corrupt.onnx"
     corrupt.write_bytes(b"\x08\x07garbage" * 100)

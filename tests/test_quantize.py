@@ -12,14 +12,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from helpers import randomize_weights
 
 import seaformer_deploy as sd
 from seaformer_deploy.data.demo import demo_image
 from seaformer_deploy.data.preprocess import preprocess
 from seaformer_deploy.errors import CheckFailedError, UsageError
+from seaformer_deploy.export.convert import convert_to_onnx, convert_to_tflite
+from seaformer_deploy.export.delegation import inspect_delegation
+from seaformer_deploy.export.graph import load_tflite_graph, op_histogram
 from seaformer_deploy.export.quantize import quantize_onnx, quantize_tflite
+from seaformer_deploy.runtime import load_exported
 
 SIZE = 128
 CALIBRATION_SEEDS = range(100, 108)
@@ -37,20 +40,11 @@ def _deploy_model(layout: str) -> sd.DeployModel:
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    import litert_torch
-    import onnx
-    import onnxsim
-
+    """fp32 SeaFormer-T files written by the project's own converters (the quantizers' real input)."""
     root = tmp_path_factory.mktemp("quantize")
-    nhwc = _deploy_model("nhwc")
-    litert_torch.convert(nhwc, (nhwc.example_input(),)).export(str(root / "fp32.tflite"))
-    nchw = _deploy_model("nchw")
-    raw = root / "raw.onnx"
-    torch.onnx.export(nchw, (nchw.example_input(),), str(raw), dynamo=False, input_names=["image"],
-                      output_names=["logits"], opset_version=17)
-    simplified, ok = onnxsim.simplify(onnx.load(str(raw)))
-    assert ok
-    onnx.save(simplified, str(root / "fp32.onnx"))
+    nhwc, nchw = _deploy_model("nhwc"), _deploy_model("nchw")
+    convert_to_tflite(nhwc, nhwc.example_input(), root / "fp32.tflite")
+    convert_to_onnx(nchw, nchw.example_input(), root / "fp32.onnx")
     return {"tflite": root / "fp32.tflite", "onnx": root / "fp32.onnx", "root": root}
 
 
@@ -63,34 +57,11 @@ def calibration_nhwc() -> list[np.ndarray]:
 # helpers
 
 
-def _run_tflite(path: Path, images: list[np.ndarray]) -> tuple[list[np.ndarray], np.dtype, np.dtype]:
-    """Float outputs for float inputs; int8 I/O is (de)quantized with the model's own parameters."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_path=str(path))
-    interpreter.allocate_tensors()
-    (inp,), (out,) = interpreter.get_input_details(), interpreter.get_output_details()
-    outputs = []
-    for image in images:
-        if inp["dtype"] == np.int8:
-            scale, zero = inp["quantization"]
-            image = np.clip(np.round(image / scale + zero), -128, 127).astype(np.int8)
-        interpreter.set_tensor(inp["index"], image)
-        interpreter.invoke()
-        result = interpreter.get_tensor(out["index"])
-        if out["dtype"] == np.int8:
-            scale, zero = out["quantization"]
-            result = (result.astype(np.float32) - zero) * scale
-        outputs.append(result.copy())
-    return outputs, np.dtype(inp["dtype"]), np.dtype(out["dtype"])
-
-
-def _run_onnx(path: Path, images: list[np.ndarray]) -> tuple[list[np.ndarray], str, str]:
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    (inp,), (out,) = session.get_inputs(), session.get_outputs()
-    return [session.run(None, {inp.name: image})[0] for image in images], inp.type, out.type
+def _run(path: Path, images: list[np.ndarray]) -> tuple[list[np.ndarray], np.dtype, np.dtype]:
+    """Float outputs for float inputs through the project's runtime (which handles integer I/O), and the
+    model's own input and output dtypes."""
+    model = load_exported(path)
+    return [model.run(image) for image in images], np.dtype(model.input.dtype), np.dtype(model.output.dtype)
 
 
 def _agreement(reference: list[np.ndarray], candidate: list[np.ndarray], class_axis: int) -> float:
@@ -105,43 +76,25 @@ def _rel_l2(reference: list[np.ndarray], candidate: list[np.ndarray]) -> float:
 
 def _tflite_weight_types(path: Path) -> dict[str, Counter]:
     """Per convolution op type, the stored type of its weight tensor (looking through an explicit DEQUANTIZE)."""
-    from ai_edge_litert import schema_py_generated as schema
-
-    model = schema.ModelT.InitFromPackedBuf(path.read_bytes(), 0)
-    subgraph = model.subgraphs[0]
-    op_names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
-    type_names = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
-
-    def op_name(op: schema.OperatorT) -> str:
-        code = model.operatorCodes[op.opcodeIndex]
-        return op_names[max(code.builtinCode, code.deprecatedBuiltinCode)]
-
-    producer = {int(out): op for op in subgraph.operators for out in op.outputs}
+    graph = load_tflite_graph(path)
     types: dict[str, Counter] = {}
-    for op in subgraph.operators:
-        name = op_name(op)
-        if name not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+    for node in graph.nodes:
+        if node.op_type not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
             continue
-        weight = int(op.inputs[1])
-        if weight in producer and op_name(producer[weight]) == "DEQUANTIZE":
-            weight = int(producer[weight].inputs[0])
-        types.setdefault(name, Counter())[type_names[subgraph.tensors[weight].type]] += 1
+        weight = node.inputs[1]
+        producer = graph.producer(weight)
+        if producer is not None and producer.op_type == "DEQUANTIZE":
+            weight = producer.inputs[0]
+        types.setdefault(node.op_type, Counter())[graph.tensors[weight].dtype.upper()] += 1
     return types
 
 
 def _tflite_op_counts(path: Path) -> Counter:
-    from seaformer_deploy.export.graph import load_tflite_graph
-
-    return Counter(node.op_type for node in load_tflite_graph(path).nodes)
+    return Counter(op_histogram(load_tflite_graph(path)))
 
 
 def _xnnpack_partitions(path: Path) -> int:
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_path=str(path))
-    interpreter.allocate_tensors()
-    # Private but the only way to see delegate nodes; lint.inspect_delegation relies on it too.
-    return sum(op["op_name"] == "DELEGATE" for op in interpreter._get_ops_details())
+    return inspect_delegation(path).partitions
 
 
 def _onnx_conv_weight_types(path: Path) -> Counter:
@@ -169,7 +122,7 @@ def _onnx_conv_weight_types(path: Path) -> Counter:
 @pytest.fixture(scope="module")
 def tflite_reference(exported: dict[str, Path]) -> tuple[list[np.ndarray], list[np.ndarray]]:
     images = _images(EVALUATION_SEEDS, "nhwc")
-    return images, _run_tflite(exported["tflite"], images)[0]
+    return images, _run(exported["tflite"], images)[0]
 
 
 @pytest.mark.slow
@@ -184,7 +137,7 @@ def test_tflite_fp16_casts_every_conv_weight(exported, tflite_reference, tmp_pat
     for op, counts in weights.items():
         assert counts == Counter({"FLOAT16": sum(fp32_weights[op].values())}), op
     assert output.stat().st_size < 0.6 * exported["tflite"].stat().st_size
-    outputs, in_dtype, out_dtype = _run_tflite(output, images)
+    outputs, in_dtype, out_dtype = _run(output, images)
     assert (in_dtype, out_dtype) == (np.float32, np.float32)
     assert _agreement(reference, outputs, -1) >= 0.99
     assert _rel_l2(reference, outputs) < 5e-3
@@ -203,7 +156,7 @@ def test_tflite_int8_float_io_keeps_attention_float_in_one_partition(
     info = quantize_tflite(exported["tflite"], output, mode="int8", calibration=calibration_nhwc,
                            progress=steps.append)
 
-    outputs, in_dtype, out_dtype = _run_tflite(output, images)
+    outputs, in_dtype, out_dtype = _run(output, images)
     assert (in_dtype, out_dtype) == (np.float32, np.float32)
     agreement = _agreement(reference, outputs, -1)
     assert agreement >= 0.9, agreement
@@ -241,7 +194,7 @@ def test_tflite_int8_io_when_float_io_is_off(exported, tflite_reference, calibra
     output = tmp_path / "int8_io.tflite"
     info = quantize_tflite(exported["tflite"], output, mode="int8", calibration=calibration_nhwc, float_io=False)
 
-    outputs, in_dtype, out_dtype = _run_tflite(output, images)
+    outputs, in_dtype, out_dtype = _run(output, images)
     assert (in_dtype, out_dtype) == (np.int8, np.int8)
     assert _agreement(reference, outputs, -1) >= 0.9
     assert not info.float_io and info.recipe["io"] == "int8"
@@ -258,7 +211,7 @@ def test_tflite_dynamic_quantizes_conv_weights_only(exported, tflite_reference, 
     assert set(weights["DEPTHWISE_CONV_2D"]) == {"FLOAT32"}
     counts = _tflite_op_counts(output)
     assert counts["QUANTIZE"] == counts["DEQUANTIZE"] == 0
-    outputs, in_dtype, out_dtype = _run_tflite(output, images)
+    outputs, in_dtype, out_dtype = _run(output, images)
     assert (in_dtype, out_dtype) == (np.float32, np.float32)
     assert _agreement(reference, outputs, -1) >= 0.9
     assert _xnnpack_partitions(output) == 1
@@ -271,7 +224,7 @@ def test_tflite_dynamic_quantizes_conv_weights_only(exported, tflite_reference, 
 @pytest.fixture(scope="module")
 def onnx_reference(exported: dict[str, Path]) -> tuple[list[np.ndarray], list[np.ndarray]]:
     images = _images(EVALUATION_SEEDS, "nchw")
-    return images, _run_onnx(exported["onnx"], images)[0]
+    return images, _run(exported["onnx"], images)[0]
 
 
 @pytest.mark.slow
@@ -282,8 +235,8 @@ def test_onnx_int8_is_qdq_with_uint8_weights(exported, onnx_reference, tmp_path)
     info = quantize_onnx(exported["onnx"], output, mode="int8", calibration=calibration)
 
     assert set(_onnx_conv_weight_types(output)) == {"UINT8"}
-    outputs, in_type, out_type = _run_onnx(output, images)
-    assert (in_type, out_type) == ("tensor(float)", "tensor(float)")
+    outputs, in_type, out_type = _run(output, images)
+    assert (in_type, out_type) == (np.float32, np.float32)
     agreement = _agreement(reference, outputs, 1)
     assert agreement >= 0.9, agreement
     assert info.recipe["format"] == "QDQ" and info.calibration_count == len(calibration)
@@ -300,8 +253,8 @@ def test_onnx_dynamic_and_fp16(exported, onnx_reference, tmp_path):
     assert set(_onnx_conv_weight_types(dynamic)) == {"UINT8"}
     assert set(_onnx_conv_weight_types(fp16)) == {"FLOAT16"}
     for path, minimum in ((dynamic, 0.9), (fp16, 0.99)):
-        outputs, in_type, out_type = _run_onnx(path, images)
-        assert (in_type, out_type) == ("tensor(float)", "tensor(float)")
+        outputs, in_type, out_type = _run(path, images)
+        assert (in_type, out_type) == (np.float32, np.float32)
         assert _agreement(reference, outputs, 1) >= minimum, path.name
 
 

@@ -10,23 +10,24 @@ evaluates them (bilinear resize of logits to the network input and then to the l
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import cv2
 import numpy as np
 
+from seaformer_deploy.bench.report import AccuracySection
 from seaformer_deploy.data.datasets import SegDataset
 from seaformer_deploy.data.preprocess import Normalization, logits_to_labels, preprocess
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.metrics import SegmentationMetrics
+from seaformer_deploy.model_facts import ModelFacts
 
 Predictor = Callable[[np.ndarray], np.ndarray]
 
 
-def prediction_to_labels(output: np.ndarray, facts: dict[str, Any], out_size_hw: tuple[int, int]) -> np.ndarray:
+def prediction_to_labels(output: np.ndarray, facts: ModelFacts, out_size_hw: tuple[int, int]) -> np.ndarray:
     """Class map at ``out_size_hw`` from one raw model output, following the model's output mode."""
-    input_hw = tuple(facts["input_size_hw"])
-    mode = facts["output_mode"]
+    input_hw = facts.input_size_hw
+    mode = facts.output_mode
     if mode == "labels":
         labels = np.asarray(output).reshape(input_hw).astype(np.int32)
         if labels.shape != out_size_hw:
@@ -34,38 +35,40 @@ def prediction_to_labels(output: np.ndarray, facts: dict[str, Any], out_size_hw:
         return labels.astype(np.int64)
     # ``logits`` are at 1/8: mmseg first resizes to the network input, then to the label size.
     first_resize = input_hw if mode == "logits" else None
-    return logits_to_labels(output, out_size_hw, layout=facts["layout"], input_size_hw=first_resize)
+    return logits_to_labels(output, out_size_hw, layout=facts.layout, input_size_hw=first_resize)
 
 
 def evaluate(
     predict: Predictor,
     dataset: SegDataset,
-    facts: dict[str, Any],
+    facts: ModelFacts,
     *,
+    evaluated_on: str,
     reference: Predictor | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> dict[str, Any]:
-    """Run ``predict`` over ``dataset``; mIoU against the labels and, with ``reference``, agreement with it.
+) -> AccuracySection:
+    """Run ``predict`` (on the device ``evaluated_on``) over ``dataset``; mIoU against the labels and, with
+    ``reference``, agreement with it.
 
     Agreement is the mIoU of the exported model's class maps taken against the reference's class maps.
     """
-    if facts.get("task", "seg") != "seg":
+    if facts.task != "seg":
         raise UsageError("accuracy on segmentation datasets needs a segmentation model")
-    num_classes = int(facts["num_classes"])
+    num_classes = facts.num_classes
     if dataset.has_labels and dataset.num_classes != num_classes:
         raise UsageError(f"dataset {dataset.name} has {dataset.num_classes} classes but the model predicts "
                          f"{num_classes}")
     if not dataset.has_labels and reference is None:
         raise UsageError(f"dataset {dataset.name} has no labels: pass --reference to compare with PyTorch")
-    normalization = Normalization.from_dict(facts["normalization"])
-    input_hw = tuple(facts["input_size_hw"])
+    normalization = Normalization.from_dict(facts.normalization_dict)
+    input_hw = facts.input_size_hw
     against_labels = SegmentationMetrics(num_classes, class_names=dataset.class_names) if dataset.has_labels else None
     against_reference = SegmentationMetrics(num_classes) if reference is not None else None
     total = len(dataset)
     if total == 0:
         raise UsageError(f"dataset {dataset.name} is empty")
     for index, sample in enumerate(dataset):
-        batch = preprocess(sample.image, input_hw, layout=facts["layout"], normalization=normalization)
+        batch = preprocess(sample.image, input_hw, layout=facts.layout, normalization=normalization)
         size = sample.image.shape[:2]
         predicted = prediction_to_labels(predict(batch), facts, size)
         if against_labels is not None and sample.label is not None:
@@ -74,10 +77,11 @@ def evaluate(
             against_reference.update(predicted, prediction_to_labels(reference(batch), facts, size))
         if progress is not None:
             progress(index + 1, total)
-    return {
-        "dataset": dataset.describe(),
-        "postprocess": "nearest resize of labels" if facts["output_mode"] == "labels" else
+    return AccuracySection(
+        dataset=dataset.describe(),
+        postprocess="nearest resize of labels" if facts.output_mode == "labels" else
         "bilinear resize of logits (align_corners=False) to input then label size, argmax (mmseg)",
-        "metrics": against_labels.result() if against_labels is not None else None,
-        "agreement_with_pytorch": against_reference.result() if against_reference is not None else None,
-    }
+        metrics=against_labels.result() if against_labels is not None else None,
+        agreement_with_pytorch=against_reference.result() if against_reference is not None else None,
+        evaluated_on=evaluated_on,
+    )

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
-from seaformer_deploy.bench.op_profile import OpProfile
+from seaformer_deploy.bench.measures import OpProfile
 
 UNATTRIBUTED = "unattributed"
 GAP = "gap"
@@ -148,6 +148,11 @@ class ModuleTable:
             "sum_of_ops_us": self.sum_of_ops_us,
             "modules": [asdict(row) for row in self.rows],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModuleTable:
+        return cls(engine=data["engine"], kernel_mode=data["kernel_mode"], e2e_us=data["e2e_us"],
+                   sum_of_ops_us=data["sum_of_ops_us"], rows=tuple(ModuleRow(**row) for row in data["modules"]))
 
 
 def attribute(profile: OpProfile, names_by_node: dict[int, str] | None = None) -> ModuleTable:

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from seaformer_deploy.bench.op_profile import OpEvent, OpProfile, check_run_args
+from seaformer_deploy.bench.measures import OpEvent, OpProfile, check_run_args
 from seaformer_deploy.errors import UsageError, first_line
 
 _KERNEL_SUFFIX = "_kernel_time"

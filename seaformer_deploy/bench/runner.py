@@ -2,61 +2,47 @@
 
 Steps: read the model's facts and export report -> open the device -> latency launches -> per-op profile
 mapped to SeaFormer modules -> accuracy on a dataset (labels and/or agreement with PyTorch) -> the bench
-report (schema in docs/bench-report.md) written atomically under the output directory.
+report (``BenchReport``, schema in docs/bench-report.md) written atomically under the output directory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import platform
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from seaformer_deploy.bench.latency import UNSTABLE_CV, Launch, summarize
+from seaformer_deploy.bench.devices.device import Device, open_device
+from seaformer_deploy.bench.devices.spec import DeviceKind
+from seaformer_deploy.bench.measures import UNSTABLE_CV, Launch, PartialMeasurementError, summarize
 from seaformer_deploy.bench.model_info import ModelInfo, load_model_info
-from seaformer_deploy.bench.phone import PartialMeasurementError
+from seaformer_deploy.bench.options import BenchOptions
+from seaformer_deploy.bench.report import (
+    AccuracySection,
+    BenchReport,
+    BenchResult,
+    DeviceSection,
+    LatencySection,
+    MeasurementProtocol,
+    OpProfileSummary,
+    ProfileSection,
+)
 from seaformer_deploy.errors import DeviceError, UsageError
-from seaformer_deploy.fileio import ensure_writable_dir, write_json_atomic
+from seaformer_deploy.fileio import ensure_writable_dir
 
-BENCH_SCHEMA = "seaformer-deploy/bench-report@1"
 PROFILE_MIN_RUNS = 5
+STATISTIC = "median of per-launch medians (means when a launch reports no median)"
 
 Progress = Callable[[str, int, int], None]
+"""Called with (what, done, total) as a benchmark advances."""
 
-
-@dataclass(frozen=True)
-class BenchOptions:
-    """How to measure (the device-independent part of a bench suite entry)."""
-
-    device: str = "local"
-    threads: int = 1
-    delegate: str = "xnnpack"
-    warmup: int = 5
-    runs: int = 30
-    repeats: int = 3
-    profile: bool = True
-    dataset: str | None = None
-    limit: int | None = None
-    reference: bool = False
-    checkpoint: str | None = None
-    adb: str | None = None
-    benchmark_binary: str | None = None
-    cpu_mask: str | None = None
-    cooldown_s: float = 30.0
-
-
-@dataclass
-class BenchResult:
-    report: dict[str, Any]
-    report_path: Path
-    stable: bool
-    warnings: list[str] = field(default_factory=list)
+__all__ = ["BenchOptions", "BenchResult", "benchmark", "build_bench_report", "write_bench_report"]
 
 
 def _latency_sample(info: ModelInfo) -> np.ndarray:
@@ -65,72 +51,30 @@ def _latency_sample(info: ModelInfo) -> np.ndarray:
     from seaformer_deploy.data.preprocess import Normalization, preprocess
 
     facts = info.facts
-    return preprocess(demo_image(tuple(facts["input_size_hw"])), tuple(facts["input_size_hw"]),
-                      layout=facts["layout"], normalization=Normalization.from_dict(facts["normalization"]))
+    return preprocess(demo_image(facts.input_size_hw), facts.input_size_hw, layout=facts.layout,
+                      normalization=Normalization.from_dict(facts.normalization_dict))
 
 
-def reference_predictor(info: ModelInfo, checkpoint: str | None = None) -> Callable[[np.ndarray], np.ndarray]:
-    """PyTorch's output for the same input: the model the export was made from, same layout and output mode.
+def _profile(device: Device, info: ModelInfo, sample: np.ndarray, options: BenchOptions) -> ProfileSection | None:
+    from seaformer_deploy.bench.attribution import attribute
 
-    Without a checkpoint the export used the seeded random weights, which ``build_model`` rebuilds exactly.
-    """
-    import torch
-
-    from seaformer_deploy import build_model
-    from seaformer_deploy.models.deploy import DeployModel
-
-    facts = info.facts
-    options = (info.export_report or {}).get("options", {})
-    checkpoint = checkpoint or options.get("checkpoint")
-    if facts.get("weights") != "random" and checkpoint is None:
-        raise UsageError("--reference needs the checkpoint the model was exported from: pass --checkpoint")
-    model = build_model(facts["variant"], facts["task"], facts["num_classes"], checkpoint,
-                        allow_partial=bool(options.get("allow_partial")),
-                        trust_checkpoint=bool(options.get("trust_checkpoint")))
-    expected = facts.get("weights_state_sha256")
-    if expected and model.weights.state_sha256 != expected:
-        raise UsageError(f"the PyTorch model rebuilt for --reference has other weights than {info.path.name} "
-                         "was exported with: pass the checkpoint it was exported from with --checkpoint")
-    wrapped = DeployModel(model, tuple(facts["input_size_hw"]), output_mode=facts["output_mode"],
-                          layout=facts["layout"]).eval()
-
-    def predict(batch: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return wrapped(torch.from_numpy(batch)).numpy()
-
-    return predict
-
-
-def open_device(spec: str, options: BenchOptions) -> Any:
-    """``local``, ``adb`` (the only attached phone) or ``adb:SERIAL``."""
-    from seaformer_deploy.bench.local import LocalDevice
-
-    if spec == "local":
-        if options.delegate not in ("xnnpack", "cpu"):
-            raise UsageError(f"delegate {options.delegate!r} is not available on the local device (xnnpack, cpu)")
-        return LocalDevice(options.threads)
-    if spec == "adb" or spec.startswith("adb:"):
-        from seaformer_deploy.bench.phone import PhoneDevice
-
-        return PhoneDevice.open(spec, options)
-    raise UsageError(f"unknown device {spec!r}: use local, adb or adb:SERIAL")
-
-
-def _device_slug(spec: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in spec)
+    profiled = device.profile(info.path, sample, runs=max(options.runs // 3, PROFILE_MIN_RUNS), warmup=options.warmup)
+    if profiled.modules is None:
+        return None
+    delegate_ops = profiled.delegate_ops
+    return ProfileSection(ops=OpProfileSummary.of(profiled.modules), modules=attribute(profiled.modules),
+                          delegate_ops=None if delegate_ops is None else OpProfileSummary.of(delegate_ops))
 
 
 def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, *,
               progress: Progress | None = None) -> BenchResult:
     """Benchmark ``model`` as ``options`` say and write the bench report; see the module docstring."""
-    from seaformer_deploy.bench.attribution import attribute
-
     if options.warmup < 0 or options.runs < 1 or options.repeats < 1:
         raise UsageError("need --warmup >= 0, --runs >= 1 and --repeats >= 1")
     started = time.perf_counter()
     info = load_model_info(model)
     output_dir = ensure_writable_dir(output_dir)
-    report_path = output_dir / f"{info.path.name}.{_device_slug(options.device)}.bench.json"
+    report_path = output_dir / f"{info.path.name}.{options.device.slug}.bench.json"
     tick = progress or (lambda _what, _done, _total: None)
     dataset = None
     if options.dataset is not None:
@@ -140,18 +84,19 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
     elif options.reference:
         raise UsageError("--reference compares predictions on a dataset: pass --dataset too")
 
-    if options.device != "local" and info.format != "tflite":
+    if options.device.kind is DeviceKind.ADB and info.format != "tflite":
         raise UsageError(f"{info.path.name}: phones run .tflite models through benchmark_model")
     device = open_device(options.device, options)
     warnings = list(info.warnings)
-    protocol = {"threads": options.threads, "delegate": options.delegate, "warmup": options.warmup,
-                "runs": options.runs, "repeats": options.repeats, "unstable_cv": UNSTABLE_CV,
-                "statistic": "median of per-launch medians (means when a launch reports no median)"}
+    protocol = MeasurementProtocol(threads=options.threads, delegate=options.delegate.value, warmup=options.warmup,
+                                   runs=options.runs, repeats=options.repeats, unstable_cv=UNSTABLE_CV,
+                                   statistic=STATISTIC)
 
-    def write(launches: list[Launch], device_info: dict[str, Any], **sections: Any) -> dict[str, Any]:
-        return write_bench_report(report_path, info, device={"spec": options.device, **device_info},
-                                  protocol=protocol, launches=launches, warnings=warnings, started=started,
-                                  **sections)
+    def write(launches: list[Launch], fingerprint: dict[str, Any], **sections: Any) -> BenchReport:
+        report = build_bench_report(info, device=DeviceSection(str(options.device), fingerprint), protocol=protocol,
+                                    launches=launches, warnings=warnings, started=started, **sections)
+        report.write(report_path)
+        return report
 
     try:
         sample = _latency_sample(info)
@@ -160,56 +105,64 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
                                       repeats=options.repeats, progress=lambda d, t: tick("latency", d, t))
         except PartialMeasurementError as exc:
             # Keep what the phone finished: a complete report of the finished launches, marked incomplete.
-            write(exc.launches, {"kind": device.kind, "name": device.name}, incomplete=str(exc))
+            write(exc.launches, {"kind": device.kind.value, "name": device.name}, incomplete=str(exc))
             raise DeviceError(f"{exc} ({len(exc.launches)} finished launch(es) kept in {report_path})") from None
-        profile_section = None
+        profile = None
         if options.profile:
             tick("per-op profile", 0, 1)
-            op_profile, delegate_profile = device.profile(
-                info.path, sample, runs=max(options.runs // 3, PROFILE_MIN_RUNS), warmup=options.warmup)
-            if op_profile is not None:
-                profile_section = {**op_profile.to_dict(), "modules": attribute(op_profile).to_dict(),
-                                   "delegate_ops": None if delegate_profile is None else delegate_profile.to_dict()}
-            else:
+            profile = _profile(device, info, sample, options)
+            if profile is None:
                 warnings.append("the device returned no per-op profile")
             tick("per-op profile", 1, 1)
         accuracy = None
         if dataset is not None:
             from seaformer_deploy.bench.accuracy import evaluate
+            from seaformer_deploy.bench.reference import reference_predictor
 
             reference = reference_predictor(info, options.checkpoint) if options.reference else None
-            accuracy = evaluate(device.predictor(info.path), dataset, info.facts, reference=reference,
+            accuracy = evaluate(functools.partial(device.predict, info.path), dataset, info.facts,
+                                evaluated_on=device.name, reference=reference,
                                 progress=lambda d, t: tick("accuracy", d, t))
-            accuracy["evaluated_on"] = device.name
         fingerprint = device.fingerprint()
     finally:
-        getattr(device, "close", lambda: None)()
-    report = write(launches, fingerprint, profile=profile_section, accuracy=accuracy)
-    return BenchResult(report, report_path, bool(report["latency"]["summary"]["stable"]), report["warnings"])
+        device.close()
+    report = write(launches, fingerprint, profile=profile, accuracy=accuracy)
+    return BenchResult(report, report_path, report.stable, report.warnings)
+
+
+def build_bench_report(info: ModelInfo, *, device: DeviceSection, protocol: MeasurementProtocol,
+                       launches: list[Launch], warnings: list[str], started: float,
+                       profile: ProfileSection | None = None, accuracy: AccuracySection | None = None,
+                       incomplete: str | None = None, benchmark_log: dict[str, Any] | None = None) -> BenchReport:
+    """A bench report of ``launches`` (summarised here; an unstable summary adds its reasons to the warnings)."""
+    latency = summarize(launches)
+    return BenchReport(
+        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        command=list(sys.argv),
+        host={"python": platform.python_version(), "machine": platform.machine()},
+        model=info.reported(),
+        device=device,
+        protocol=protocol,
+        latency=LatencySection(summary=latency, launches=list(launches)),
+        profile=profile,
+        accuracy=accuracy,
+        incomplete=incomplete,
+        benchmark_log=benchmark_log,
+        warnings=warnings + [f"unstable measurement: {reason}" for reason in latency.reasons],
+        bench_seconds=round(time.perf_counter() - started, 3),
+    )
 
 
 def write_bench_report(path: Path, info: ModelInfo, *, device: dict[str, Any], protocol: dict[str, Any],
                        launches: list[Launch], warnings: list[str], started: float,
-                       profile: dict[str, Any] | None = None, accuracy: dict[str, Any] | None = None,
-                       incomplete: str | None = None, **extra: Any) -> dict[str, Any]:
-    """Assemble a bench report (schema in docs/bench-report.md) and write it atomically to ``path``."""
-    latency = summarize(launches)
-    warnings = warnings + [f"unstable measurement: {reason}" for reason in latency["reasons"]]
-    report = {
-        "schema": BENCH_SCHEMA,
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": sys.argv,
-        "host": {"python": platform.python_version(), "machine": platform.machine()},
-        "model": info.to_dict(),
-        "device": device,
-        "protocol": protocol,
-        "latency": {"summary": latency, "launches": [launch.to_dict() for launch in launches]},
-        "profile": profile,
-        "accuracy": accuracy,
-        "incomplete": incomplete,
-        **extra,
-        "warnings": warnings,
-        "bench_seconds": round(time.perf_counter() - started, 3),
-    }
-    write_json_atomic(path, report)
-    return report
+                       profile: dict[str, Any] | None = None, benchmark_log: dict[str, Any] | None = None
+                       ) -> dict[str, Any]:
+    """``build_bench_report`` from sections in their JSON form (how a log import states them), written
+    atomically to ``path``; returns the JSON written."""
+    report = build_bench_report(info, device=DeviceSection.from_dict(device),
+                                protocol=MeasurementProtocol.from_dict(protocol), launches=launches,
+                                warnings=warnings, started=started,
+                                profile=None if profile is None else ProfileSection.from_dict(profile),
+                                benchmark_log=benchmark_log)
+    report.write(path)
+    return report.to_dict()

@@ -12,9 +12,12 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from seaformer_deploy.bench.runner import BenchOptions, BenchResult, benchmark
+from seaformer_deploy.bench.devices.spec import DeviceKind
+from seaformer_deploy.bench.options import BenchOptions
+from seaformer_deploy.bench.runner import BenchResult, benchmark
 from seaformer_deploy.errors import UsageError
 
+_ALL_KINDS = [kind.value for kind in DeviceKind]
 _ENTRY_KEYS = {f.name for f in fields(BenchOptions)} - {"device", "adb", "benchmark_binary", "cpu_mask"}
 
 
@@ -41,6 +44,9 @@ def load_suite(path: str | Path) -> dict[str, Any]:
         if "recipe" not in entry or unknown:
             raise UsageError(f"bench suite {path} entry {index}: needs 'recipe'" +
                              (f", unknown keys {unknown}" if unknown else ""))
+        kinds = entry.get("devices", _ALL_KINDS)
+        if not isinstance(kinds, list) or not set(kinds) <= set(_ALL_KINDS):
+            raise UsageError(f"bench suite {path} entry {index}: 'devices' must list device kinds out of {_ALL_KINDS}")
     return suite
 
 
@@ -48,24 +54,21 @@ def run_suite(path: str | Path, base: BenchOptions, output_dir: str | Path, *,
               progress: Callable[[str, int, int], None] | None = None,
               announce: Callable[[str], None] | None = None) -> list[SuiteOutcome]:
     """Export what is missing, then benchmark every entry that applies to ``base.device``."""
-    from seaformer_deploy.export.pipeline import ExportOptions, artifact_stem, export, raise_for_result
-    from seaformer_deploy.models.deploy import parse_input_size
-    from seaformer_deploy.models.variants import normalize_variant
+    from seaformer_deploy.export.options import ExportOptions
+    from seaformer_deploy.export.pipeline import export
+    from seaformer_deploy.export.report import raise_for_result
 
     suite = load_suite(path)
     models_dir = Path(suite.get("models_dir", "build/export"))
-    device_kind = "local" if base.device == "local" else "adb"
+    device_kind = base.device.kind.value
     say = announce or (lambda _message: None)
     outcomes = []
     for entry in suite["entries"]:
         recipe = ExportOptions.from_recipe(entry["recipe"])
-        if device_kind not in entry.get("devices", ["local", "adb"]):
+        if device_kind not in entry.get("devices", _ALL_KINDS):
             outcomes.append(SuiteOutcome(entry["recipe"], None, None, skipped=f"not for {device_kind} devices"))
             continue
-        input_hw = parse_input_size(recipe.input_size or ("512" if recipe.task == "seg" else "224"), recipe.task)
-        stem = artifact_stem(normalize_variant(recipe.variant), recipe.task, input_hw, recipe.quant,
-                             recipe.output_mode, recipe.resolved_layout(), recipe.format)
-        model = models_dir / f"{stem}.{recipe.format}"
+        model = models_dir / recipe.artifact_name()
         if not model.is_file():
             say(f"exporting {model.name} from {entry['recipe']}")
             raise_for_result(export(recipe, models_dir))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -36,6 +37,35 @@ def debug_option(function: F) -> F:
     return click.option("--debug", is_flag=True, help="Show full tracebacks on errors.", envvar="SEAFORMER_DEBUG")(
         function
     )
+
+
+def _apply(function: F, options: list[Callable[[F], F]]) -> F:
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def bench_device_options(function: F) -> F:
+    """The options every bench command that measures shares: where (``--device``, ``--adb``,
+    ``--benchmark-binary``), where the reports go, and ``--allow-unstable``.
+
+    ``device``, ``adb`` and ``benchmark_binary`` are named as the ``BenchOptions`` fields they set.
+    """
+    return _apply(function, [
+        click.option("--device", default="local", show_default=True,
+                     help="local, adb (the only phone) or adb:SERIAL."),
+        click.option("--adb", help="adb executable [default: $ADB, PATH, then adbutils' bundled adb]."),
+        click.option("--benchmark-binary", envvar="SEAFORMER_BENCHMARK_MODEL",
+                     help="benchmark_model for the phone [env: SEAFORMER_BENCHMARK_MODEL]."),
+        click.option("--allow-unstable", is_flag=True, help="Exit 0 even when a measurement is inconclusive."),
+        output_dir_option(Path("build/bench")),
+    ])
+
+
+def output_dir_option(default: Path) -> Callable[[F], F]:
+    """``--output-dir`` (a folder) with ``default``."""
+    return click.option("--output-dir", default=default, show_default=True,
+                        type=click.Path(file_okay=False, path_type=Path))
 
 
 def handle_errors(function: F) -> F:

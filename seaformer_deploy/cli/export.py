@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -17,11 +18,11 @@ _CHOICE = {"case_sensitive": False}
 @click.option("--recipe", type=click.Path(dir_okay=False, path_type=Path),
               help="An export recipe (JSON, see export/); replaces the options below.")
 @click.option("--task", default="seg", show_default=True, type=click.Choice(["seg", "cls"], **_CHOICE))
-@click.option("--format", "fmt", default="tflite", show_default=True, type=click.Choice(["tflite", "onnx"], **_CHOICE))
+@click.option("--format", default="tflite", show_default=True, type=click.Choice(["tflite", "onnx"], **_CHOICE))
 @click.option("--quant", default="fp32", show_default=True,
               type=click.Choice(["fp32", "fp16", "int8", "dynamic"], **_CHOICE))
 @click.option("--input-size", default="", help="N or HxW (multiples of 64 for seg). [default: 512 seg, 224 cls]")
-@click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--checkpoint", type=click.Path(dir_okay=False),
               help="Official mmseg/timm checkpoint, plain state dict or .safetensors; 'demo' for weights trained "
                    "on the synthetic demo scenes (seg; trained on first use). Without it: random weights.")
 @click.option("--num-classes", type=click.IntRange(min=1), help="Classifier size [default: from checkpoint].")
@@ -43,10 +44,7 @@ _CHOICE = {"case_sensitive": False}
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout.")
 @debug_option
 @handle_errors
-def main(variant: str | None, recipe: Path | None, task: str, fmt: str, quant: str, input_size: str,
-         checkpoint: Path | None, num_classes: int | None, output_mode: str, layout: str | None,
-         calib_data: str | None, calib_count: int, parity_data: str | None, float_io: bool, allow_partial: bool,
-         trust_checkpoint: bool, output_dir: Path, strict: bool, as_json: bool, debug: bool) -> None:
+def main(recipe: Path | None, output_dir: Path, as_json: bool, debug: bool, **fields: Any) -> None:
     """Export SeaFormer to ONNX or TFLite, check parity against PyTorch and lint the graph.
 
     Example: seaformer-export --variant B --format tflite
@@ -56,30 +54,19 @@ def main(variant: str | None, recipe: Path | None, task: str, fmt: str, quant: s
     from seaformer_deploy.export.pipeline import ExportOptions, export, raise_for_result
     from seaformer_deploy.export.summary import print_export_summary
 
+    # Every other option is an ExportOptions field of the same name (a test keeps the two in step).
     if recipe is not None:
         options = ExportOptions.from_recipe(recipe)
-    elif variant is None:
+    elif fields["variant"] is None:
         raise click.UsageError("pass --variant (or --recipe)")
     else:
-        options = ExportOptions(
-            variant=variant, task=task.lower(), format=fmt.lower(), quant=quant.lower(), input_size=input_size,
-            output_mode=output_mode.lower(), layout=(layout or "").lower(), num_classes=num_classes,
-            checkpoint=str(checkpoint) if checkpoint else None, allow_partial=allow_partial,
-            trust_checkpoint=trust_checkpoint, calib_data=calib_data, calib_count=calib_count,
-            parity_data=parity_data, float_io=float_io, strict=strict,
-        )
+        options = ExportOptions(**{**fields, "layout": fields["layout"] or ""})
     console = Console(stderr=True)
     with console.status("exporting") as status:
         result = export(options, output_dir, progress=lambda step: status.update(f"[bold]{step}"))
     print_export_summary(result, console)
     if as_json:
-        click.echo(json.dumps({
-            "ok": result.ok, "model": str(result.model_path) if result.model_path else None,
-            "report": str(result.report_path), "parity": result.report["parity"]["gate"],
-            "lint": {f["rule"]: f["status"] for f in result.report["lint"]["findings"]},
-            "bytes": result.report["artifact"]["bytes"], "export_seconds": result.report["export_seconds"],
-            "warnings": result.report["warnings"],
-        }, indent=2))
+        click.echo(json.dumps(result.summary(), indent=2))
     raise_for_result(result)
 
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from seaformer_deploy.errors import UsageError, first_line
+from seaformer_deploy.tflite_file import read_tflite
 
 GraphFormat = Literal["tflite", "onnx"]
 
@@ -170,20 +171,10 @@ def load_tflite_graph(path: str | Path) -> Graph:
     """Read a .tflite flatbuffer into a Graph; a corrupt or non-TFLite file raises UsageError."""
     from ai_edge_litert import schema_py_generated as schema
 
-    data = _read_model_bytes(path)
-    if len(data) < 8 or not schema.Model.ModelBufferHasIdentifier(data, 0):
-        raise UsageError(f"{path}: not a TFLite model (missing the TFL3 file identifier)")
-    try:
-        model = schema.ModelT.InitFromPackedBuf(data, 0)
-    except Exception as exc:  # the generated reader fails in many ways (struct, index, numpy) on bad bytes
-        raise UsageError(f"{path}: corrupt or truncated TFLite model ({type(exc).__name__})") from exc
-    if not model.subgraphs or not model.operatorCodes:
+    model = read_tflite(path).model
+    if not model.operatorCodes:
         raise UsageError(f"{path}: TFLite model has no subgraph or no operators")
     buffers = model.buffers or []
-    for buffer in buffers:
-        # Buffers stored after the flatbuffer (offset > 1) must lie inside the file.
-        if buffer is not None and buffer.offset > 1 and buffer.offset + buffer.size > len(data):
-            raise UsageError(f"{path}: truncated TFLite model (weights end past the end of the file)")
 
     subgraph = model.subgraphs[0]
     raw_tensors = subgraph.tensors or []

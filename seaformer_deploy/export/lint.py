@@ -10,14 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from rich.markup import escape
 from rich.table import Table
 
-from seaformer_deploy.errors import UsageError, first_line
-from seaformer_deploy.export.graph import Graph, Node, count_ops, load_tflite_graph
+from seaformer_deploy.errors import UsageError
+from seaformer_deploy.export.delegation import DelegateInfo
+from seaformer_deploy.export.graph import Graph, Node, count_ops
 
 Status = Literal["PASS", "WARN", "FAIL"]
 
@@ -55,16 +55,6 @@ class Skip:
     reason: str
 
 
-@dataclass(frozen=True)
-class DelegateInfo:
-    """XNNPACK coverage of a TFLite model: partitions, node counts, the nodes left to the CPU kernels."""
-
-    partitions: int
-    delegated_nodes: int
-    total_nodes: int
-    undelegated: list[str]
-
-
 @dataclass
 class LintReport:
     """All findings of one lint run, plus the rules that were skipped and why."""
@@ -84,6 +74,12 @@ class LintReport:
             "findings": [asdict(finding) for finding in self.findings],
             "skipped": [asdict(skip) for skip in self.skipped],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LintReport:
+        """Inverse of :meth:`to_dict` (the ``ok`` fields are derived, not read)."""
+        return cls(findings=[Finding(**finding) for finding in data["findings"]],
+                   skipped=[Skip(**skip) for skip in data["skipped"]])
 
     def render_table(self) -> Table:
         """A console table: one row per rule, offending nodes abbreviated."""
@@ -420,51 +416,3 @@ def lint_graph(
         else:
             report.findings.append(outcome)
     return report
-
-
-def inspect_delegation(model_path: str | Path, num_threads: int = 1) -> DelegateInfo:
-    """Apply the default XNNPACK delegate with the LiteRT interpreter and report what it covers.
-
-    The interpreter keeps the original nodes and appends one DELEGATE node per partition, but does not
-    expose which nodes a partition replaced. A partition is recovered from dataflow: walking back from
-    its outputs through producers, stopping at its inputs, visits exactly the nodes it replaced.
-    Only the primary subgraph is inspected.
-    """
-    if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
-        raise UsageError(f"num_threads={num_threads!r} must be a positive integer")
-    graph = load_tflite_graph(model_path)
-    from ai_edge_litert.interpreter import Interpreter
-
-    try:
-        interpreter = Interpreter(model_path=str(model_path), num_threads=num_threads)
-        interpreter.allocate_tensors()
-        # Private but stable across tflite-runtime and ai-edge-litert releases; no public equivalent exists.
-        details = interpreter._get_ops_details()
-    except (RuntimeError, ValueError) as exc:
-        raise UsageError(f"{model_path}: LiteRT cannot prepare the model: {first_line(exc)}") from exc
-
-    originals = [d for d in details if d["op_name"] != "DELEGATE"]
-    if len(originals) != len(graph.nodes):
-        raise UsageError(
-            f"{model_path}: the interpreter sees {len(originals)} nodes but the file has {len(graph.nodes)}"
-        )
-    partitions = [d for d in details if d["op_name"] == "DELEGATE"]
-    producer_of = {int(t): d["index"] for d in originals for t in d["outputs"] if t >= 0}
-    delegated: set[int] = set()
-    for partition in partitions:
-        boundary = {int(t) for t in partition["inputs"]}
-        stack = [int(t) for t in partition["outputs"]]
-        while stack:
-            tensor = stack.pop()
-            node = producer_of.get(tensor)
-            if tensor in boundary or node is None or node in delegated:
-                continue
-            delegated.add(node)
-            stack.extend(int(t) for t in details[node]["inputs"] if t >= 0)
-    undelegated = [graph.nodes[d["index"]].name for d in originals if d["index"] not in delegated]
-    return DelegateInfo(
-        partitions=len(partitions),
-        delegated_nodes=len(delegated),
-        total_nodes=len(originals),
-        undelegated=undelegated,
-    )

@@ -1,5 +1,10 @@
-"""SeaFormer models: variants, backbone, heads, factory and deploy transforms."""
+"""SeaFormer models: variants, backbone, heads, the architecture by name, and the deploy transforms.
 
+Weights (checkpoints, random, demo) live in ``seaformer_deploy.weights``; ``seaformer_deploy.build_model`` puts
+architecture and weights together.
+"""
+
+from seaformer_deploy.models.architecture import construct_model
 from seaformer_deploy.models.deploy import (
     DeployModel,
     bake_positional_embeddings,
@@ -8,15 +13,13 @@ from seaformer_deploy.models.deploy import (
     prepare_for_deploy,
     strip_dropout,
 )
-from seaformer_deploy.models.factory import RandomWeightsWarning, build_model
 from seaformer_deploy.models.variants import VARIANTS, variant_config
 
 __all__ = [
     "VARIANTS",
     "DeployModel",
-    "RandomWeightsWarning",
     "bake_positional_embeddings",
-    "build_model",
+    "construct_model",
     "fold_batchnorm",
     "parse_input_size",
     "prepare_for_deploy",

@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 from seaformer_deploy.bench.attribution import attribute
-from seaformer_deploy.bench.bm_log import parse_benchmark_log, parse_op_profile_csv
-from seaformer_deploy.bench.device_log import launch_from_log, profile_from_log
+from seaformer_deploy.bench.benchmark_model.convert import launch_from_log, profile_from_log
+from seaformer_deploy.bench.benchmark_model.parser import parse_benchmark_log, parse_op_profile_csv
 from seaformer_deploy.bench.model_info import load_model_info
 from seaformer_deploy.bench.runner import BenchResult, write_bench_report
 from seaformer_deploy.errors import UsageError

@@ -1,340 +1,35 @@
-"""Parse the text output of TFLite / LiteRT ``benchmark_model`` into JSON-friendly dataclasses.
+"""Parse the text output of TFLite / LiteRT ``benchmark_model`` into a ``BenchmarkLog``.
 
-Line formats follow the tool's sources (tools/benchmark/benchmark_model.cc, benchmark_tflite_model.cc,
-profiling/profile_summary_formatter.cc and the StatsCalculator in tensorflow/core/util or tsl/util):
-
-- Run blocks: "Running benchmark for at least N iterations and at least S seconds but terminate if exceeding
-  M seconds." (oldest builds: "Running benchmark for N iterations"), each followed by one statistics line:
-  "count=N first= curr= min= max= avg= std=", "count=N curr=X" plus "(all same)" when N > 1, or "count=0";
-  recent builds append " p5= median= p95=". The first block is the warm-up, the second the regular runs.
-- Summary: "Inference timings in us: Init:, First inference:, Warmup (avg):, Inference (avg):"; older builds
-  print "Average inference timings in us: Warmup:, Init:, Inference:" ("no stats:" in the oldest).
-- Memory: "Memory footprint delta from the start of the tool (MB): init= overall=" (older: "Peak memory
-  footprint (MB): init= overall="), the periodic peak and the VmRSS block (--report_peak_memory_footprint).
-- Op profile (--enable_op_profiling): "Profiling Info for Benchmark Initialization:" and "Operator-wise
-  Profiling Info for Regular Benchmark Runs:" sections, optionally split per graph ("Primary graph (name: X)
-  profile:", "Subgraph (index: N, name: X) profile:", "Delegate internal:"), each holding "Run Order", "Top by
-  Computation Time" and "Summary by node type" tables, tab-aligned (stdout mode) or CSV (csv mode, where commas
-  in node names were replaced by TAB). Older builds have an extra "[start]" / "start" column.
-- No build and no flag prints individual run times, so a parsed log never has per-run data: ``per_run_us``
-  stays empty and ``median_us`` comes only from the tool's own "median=" (p90 never). ``RunStats.from_samples``
-  fills both for runners that do have samples.
-
-Failure policy: a log that records a failed or crashed run ("Benchmarking failed.", a FATAL line, a crash
-signal, a run block without its statistics line, or a run that started but never printed its summary) raises
-``BenchmarkFailedError`` (a ``CheckFailedError``, exit 1) carrying the tool's own error lines. Text with nothing
-recognisable raises ``UsageError``. Numbers are parsed strictly (a malformed number on a recognised line is a
-``UsageError``); unrelated lines, log prefixes (INFO:, logcat, glog, timestamps) and ANSI codes are ignored.
+The line formats and the failure policy are described in ``benchmark_model.log``. The parser is a line-by-line
+state machine: section and table headers switch what the following rows belong to.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from seaformer_deploy.errors import CheckFailedError, UsageError
-
-__all__ = [
-    "BenchmarkFailedError",
-    "BenchmarkLog",
-    "Delegation",
-    "MemoryInfo",
-    "NodeTypeRow",
-    "OpProfile",
-    "OpRow",
-    "RunStats",
-    "parse_benchmark_log",
-    "parse_op_profile_csv",
-]
-
-
-class BenchmarkFailedError(CheckFailedError):
-    """The log is benchmark_model output, but the run it records failed or crashed (exit 1)."""
-
-
-def _jsonable(value: Any) -> Any:
-    # JSON has no NaN/inf; the tool prints "nan" for empty statistics.
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-class _ToDict:
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict of builtins (nested dataclasses included); non-finite floats become None."""
-        return _jsonable(dataclasses.asdict(self))  # type: ignore[call-overload]
-
-
-@dataclass(frozen=True)
-class RunStats(_ToDict):
-    """One statistics line, in microseconds. ``count == 0`` leaves every value None."""
-
-    count: int
-    first_us: float | None
-    curr_us: float | None
-    min_us: float | None
-    max_us: float | None
-    avg_us: float | None
-    std_us: float | None
-    median_us: float | None = None
-    p90_us: float | None = None
-    p5_us: float | None = None
-    p95_us: float | None = None
-
-    @classmethod
-    def from_samples(cls, samples_us: Sequence[float]) -> RunStats:
-        """Statistics the way benchmark_model computes them: population std, nearest-rank percentiles."""
-        values = [float(v) for v in samples_us]
-        if not values:
-            return cls(0, None, None, None, None, None, None)
-        n = len(values)
-        avg = sum(values) / n
-        std = math.sqrt(max(sum(v * v for v in values) / n - avg * avg, 0.0))
-        ordered = sorted(values)
-
-        def rank(p: int) -> float:
-            return ordered[n * p // 100]
-
-        return cls(n, values[0], values[-1], ordered[0], ordered[-1], avg, std,
-                   median_us=rank(50), p90_us=rank(90), p5_us=rank(5), p95_us=rank(95))
-
-
-@dataclass(frozen=True)
-class OpRow(_ToDict):
-    """One row of a Run Order / Top by ... table. ``start_ms`` exists only in older builds."""
-
-    node_type: str
-    start_ms: float | None
-    first_ms: float
-    avg_ms: float
-    pct: float
-    cdf_pct: float
-    mem_kb: float
-    times_called: int
-    name: str
-
-
-@dataclass(frozen=True)
-class NodeTypeRow(_ToDict):
-    """One row of the "Summary by node type" table."""
-
-    node_type: str
-    count: int
-    avg_ms: float
-    pct: float
-    cdf_pct: float
-    mem_kb: float
-    times_called: int
-
-
-@dataclass
-class OpProfile(_ToDict):
-    """The tables of one profiling section ("init" or "regular") for one graph."""
-
-    phase: str
-    graph: str
-    run_order: list[OpRow] = field(default_factory=list)
-    top_by_time: list[OpRow] = field(default_factory=list)
-    top_by_memory: list[OpRow] = field(default_factory=list)
-    by_node_type: list[NodeTypeRow] = field(default_factory=list)
-    nodes_executed: int | None = None
-    nodes_observed: int | None = None
-    timing_summary: RunStats | None = None
-    csv: bool = False
-    truncated: bool = False
-
-
-@dataclass(frozen=True)
-class MemoryInfo(_ToDict):
-    """Memory lines in MB. ``footprint_kind`` is "delta" (newer builds) or "peak" (older builds)."""
-
-    footprint_kind: str | None = None
-    init_mb: float | None = None
-    overall_mb: float | None = None
-    peak_mb: float | None = None
-    vm_rss_mb: float | None = None
-    rss_anon_mb: float | None = None
-    rss_file_shmem_mb: float | None = None
-
-
-@dataclass(frozen=True)
-class Delegation(_ToDict):
-    """A "Replacing N out of M node(s) with delegate (X) node, yielding K partitions" line."""
-
-    delegate: str
-    replaced_nodes: int
-    total_nodes: int
-    partitions: int
-    subgraph_index: int | None = None
-    subgraph_name: str | None = None
-
-
-@dataclass
-class BenchmarkLog(_ToDict):
-    """Everything recognised in one benchmark_model log.
-
-    Attributes:
-        warmup: the first run block; inference: the second (the tool always runs the warm-up first).
-        timings_us: the summary line; keys ``init``, ``warmup_avg``, ``inference_avg`` and, in newer builds,
-            ``first_inference``.
-        op_profile: regular-run tables of the primary graph. ``init_profile`` holds the initialization tables
-            (never mixed with the runs); ``other_profiles`` the subgraphs and "Delegate internal" of either phase.
-        per_run_us: always empty for parsed logs (no build prints per-run times).
-        delegations: "Replacing N out of M node(s) ..." lines.
-        params: the "Name: [value]" parameter lines logged at start.
-        warnings: delegate, WARN/ERROR and failure lines, and notes about truncated or noisy tables.
-    """
-
-    model_size_mb: float | None = None
-    init_ms: float | None = None
-    warmup: RunStats | None = None
-    inference: RunStats | None = None
-    timings_us: dict[str, float] = field(default_factory=dict)
-    memory: MemoryInfo | None = None
-    op_profile: OpProfile | None = None
-    init_profile: OpProfile | None = None
-    other_profiles: list[OpProfile] = field(default_factory=list)
-    per_run_us: list[float] = field(default_factory=list)
-    delegations: list[Delegation] = field(default_factory=list)
-    params: dict[str, str] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-
-# --- line noise -------------------------------------------------------------------------------------------
-
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-_LOGCAT_THREADTIME = re.compile(
-    r"^(?:\d{4}-)?\d{2}-\d{2}\s+\d{2}:\d{2}:\d{2}\.\d{3}\s+\d+\s+\d+\s+(?P<level>[VDIWEFA])\s+(?P<tag>[^:]*?)\s*: ?"
+from seaformer_deploy.bench.benchmark_model.lines import (
+    CRASH,
+    NUM,
+    STAT,
+    Line,
+    LineContext,
+    clean_line,
+    parse_stat,
 )
-_LOGCAT_BRIEF = re.compile(
-    r"^(?:(?:\d{4}-)?\d{2}-\d{2}\s+\d{2}:\d{2}:\d{2}\.\d{3}\s+)?(?P<level>[VDIWEFA])/(?P<tag>[^\s(:]+)\s*"
-    r"(?:\(\s*\d+\))?: ?"
+from seaformer_deploy.bench.benchmark_model.log import (
+    BenchmarkFailedError,
+    BenchmarkLog,
+    Delegation,
+    MemoryInfo,
+    NodeRow,
+    NodeTypeRow,
+    ProfileTables,
 )
-_GLOG = re.compile(
-    r"^(?:[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ [^\]]*\] |"
-    r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+: [IWEF] [^\]]*\] )"
-)
-_TIMESTAMP = re.compile(
-    r"^\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\]?:? ?"
-)
-_SEVERITY = re.compile(r"^(?P<sev>INFO|WARN|WARNING|ERROR|FATAL|VERBOSE): ?")
-_LOGCAT_SEVERITY = {"W": "WARN", "E": "ERROR", "F": "FATAL", "A": "FATAL"}
-_TFLITE_TAGS = ("tflite", "litert", "benchmark")
-_CRASH = re.compile(
-    r"^(?:Segmentation fault|Aborted|Illegal instruction|Bus error|Killed|Floating point exception)\b"
-    r"|CANNOT LINK EXECUTABLE|Fatal signal \d+"
-    r"|^(?:/system/bin/)?(?:sh|bash): .*(?:not found|Permission denied|No such file or directory)$"
-)
-
-
-@dataclass(frozen=True)
-class _Line:
-    text: str
-    severity: str | None
-    keep: bool
-
-
-def _clean(raw: str) -> _Line:
-    """Strip ANSI codes and log prefixes; ``keep`` is False for logcat lines of unrelated tags."""
-    text = _ANSI.sub("", raw).replace("\r", "")
-    severity = None
-    keep = True
-    logcat = _LOGCAT_THREADTIME.match(text) or _LOGCAT_BRIEF.match(text)
-    if logcat:
-        text = text[logcat.end():]
-        severity = _LOGCAT_SEVERITY.get(logcat["level"])
-        keep = logcat["tag"].strip().lower().startswith(_TFLITE_TAGS)
-    else:
-        prefix = _GLOG.match(text) or _TIMESTAMP.match(text)
-        if prefix:
-            text = text[prefix.end():]
-    tagged = _SEVERITY.match(text)
-    if tagged:
-        text = text[tagged.end():]
-        severity = tagged["sev"]
-    return _Line(text, severity, keep)
-
-
-# --- numbers ----------------------------------------------------------------------------------------------
-
-_NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf"
-_NUM_RE = re.compile(rf"(?:{_NUM})")
-
-
-class _Context:
-    """Names the input and the line in error messages."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.line_no = 0
-
-    def bad(self, what: str, line: str) -> UsageError:
-        return UsageError(f"{self.source}, line {self.line_no}: {what}: {line.strip()!r}")
-
-    def num(self, token: str, line: str) -> float:
-        token = token.strip()
-        if not _NUM_RE.fullmatch(token):
-            raise self.bad(f"bad number {token!r}", line)
-        return float(token)
-
-    def int_(self, token: str, line: str) -> int:
-        token = token.strip()
-        if not re.fullmatch(r"-?\d+", token):
-            raise self.bad(f"bad integer {token!r}", line)
-        return int(token)
-
-
-_STAT = re.compile(
-    rf"^count=(?P<count>\d+)"
-    rf"(?: first=(?P<first>{_NUM}) curr=(?P<curr>{_NUM}) min=(?P<min>{_NUM}) max=(?P<max>{_NUM})"
-    rf" avg=(?P<avg>{_NUM}) std=(?P<std>{_NUM})"
-    rf"| curr=(?P<same>{_NUM})(?P<all_same>\(all same\))?)?"
-    rf"(?: p5=(?P<p5>{_NUM}) median=(?P<median>{_NUM}) p95=(?P<p95>{_NUM}))?\s*$"
-)
-# avg is printed with 6 significant digits and may round just past min or max.
-_AVG_ROUNDING = 1e-5
-
-
-def _parse_stat(ctx: _Context, text: str, line: str) -> RunStats:
-    """Parse a Stat::OutputToStream string, checking it is one the tool can print."""
-    m = _STAT.match(text.strip())
-    if not m:
-        raise ctx.bad("malformed statistics", line)
-    count = int(m["count"])
-    if count == 0:
-        if m["first"] or m["same"]:
-            raise ctx.bad("count=0 with values", line)
-        return RunStats(0, None, None, None, None, None, None)
-    if m["same"] is not None:
-        if (count > 1) != bool(m["all_same"]):
-            raise ctx.bad("'(all same)' must follow curr= exactly when count > 1", line)
-        first = curr = lo = hi = avg = float(m["same"])
-        std = 0.0
-    elif m["first"] is None:
-        raise ctx.bad(f"count={count} without values", line)
-    else:
-        first, curr, lo, hi, avg, std = (float(m[k]) for k in ("first", "curr", "min", "max", "avg", "std"))
-        if count < 2 or not lo < hi:
-            raise ctx.bad("inconsistent statistics (the tool prints curr= alone when all values are equal)", line)
-    slack = _AVG_ROUNDING * max(abs(lo), abs(hi))
-    ranked = [lo] + [float(m[k]) for k in ("p5", "median", "p95") if m[k] is not None] + [hi]
-    consistent = (
-        lo <= first <= hi and lo <= curr <= hi and lo - slack <= avg <= hi + slack and std >= 0
-        and ranked == sorted(ranked)
-    )
-    if not consistent:
-        raise ctx.bad("inconsistent statistics", line)
-    median, p5, p95 = (float(m[k]) if m[k] is not None else None for k in ("median", "p5", "p95"))
-    return RunStats(count, first, curr, lo, hi, avg, std, median_us=median, p5_us=p5, p95_us=p95)
-
+from seaformer_deploy.bench.measures import RunStats
+from seaformer_deploy.errors import UsageError
 
 # --- tables -----------------------------------------------------------------------------------------------
 
@@ -348,19 +43,19 @@ _TABLE_FIELDS = {
 
 def _op_row_re(csv: bool, has_start: bool) -> re.Pattern[str]:
     sep = r",\s*" if csv else r"\s+"
-    start = rf"(?P<start>{_NUM}){sep}" if has_start else ""
+    start = rf"(?P<start>{NUM}){sep}" if has_start else ""
     name = rf"{sep}(?P<name>.*?)" if csv else r"(?:\s+(?P<name>.*?))?"
     return re.compile(
-        rf"^\s*(?P<type>\S.*?){sep}{start}(?P<first>{_NUM}){sep}(?P<avg>{_NUM}){sep}(?P<pct>{_NUM})%{sep}"
-        rf"(?P<cdf>{_NUM})%{sep}(?P<mem>{_NUM}){sep}(?P<times>-?\d+){name}\s*$"
+        rf"^\s*(?P<type>\S.*?){sep}{start}(?P<first>{NUM}){sep}(?P<avg>{NUM}){sep}(?P<pct>{NUM})%{sep}"
+        rf"(?P<cdf>{NUM})%{sep}(?P<mem>{NUM}){sep}(?P<times>-?\d+){name}\s*$"
     )
 
 
 def _type_row_re(csv: bool) -> re.Pattern[str]:
     sep = r",\s*" if csv else r"\s+"
     return re.compile(
-        rf"^\s*(?P<type>\S.*?){sep}(?P<count>\d+){sep}(?P<avg>{_NUM}){sep}(?P<pct>{_NUM})%{sep}"
-        rf"(?P<cdf>{_NUM})%{sep}(?P<mem>{_NUM}){sep}(?P<times>-?\d+)\s*$"
+        rf"^\s*(?P<type>\S.*?){sep}(?P<count>\d+){sep}(?P<avg>{NUM}){sep}(?P<pct>{NUM})%{sep}"
+        rf"(?P<cdf>{NUM})%{sep}(?P<mem>{NUM}){sep}(?P<times>-?\d+)\s*$"
     )
 
 
@@ -373,7 +68,7 @@ _ROW_PATTERNS = {
 @dataclass
 class _Table:
     title: str
-    profile: OpProfile
+    profile: ProfileTables
     field_name: str | None
     layout: tuple[str, bool, bool] | None = None  # (kind, csv, has_start) once the header row was seen
     rows: int = 0
@@ -420,7 +115,7 @@ _SUMMARY_NEW = re.compile(
 # The Android app glues its memory report straight onto the number ("...Inference: 80660.1Overall ...").
 _SUMMARY_OLD = re.compile(
     rf"^Average inference timings in us: Warmup: (?P<warmup_avg>[^,]*), Init: (?P<init>[^,]*), "
-    rf"(?:Inference|no stats): (?P<inference_avg>(?:{_NUM})|\S*)"
+    rf"(?:Inference|no stats): (?P<inference_avg>(?:{NUM})|\S*)"
 )
 _MODEL_SIZE = re.compile(r"^The input model file size \(MB\): (?P<v>.*)$")
 _INIT_TIME = re.compile(r"^Initialized session in (?P<v>.*?)ms\.?$")
@@ -448,9 +143,9 @@ class _Parser:
     """Line-by-line state machine; ``finish`` applies the failure policy."""
 
     def __init__(self, source: str) -> None:
-        self.ctx = _Context(source)
+        self.ctx = LineContext(source)
         self.log = BenchmarkLog()
-        self.profiles: dict[tuple[str, str], OpProfile] = {}
+        self.profiles: dict[tuple[str, str], ProfileTables] = {}
         self.phase = "regular"  # tables printed without a section header are the regular runs
         self.graph = "primary"
         self.table: _Table | None = None
@@ -464,10 +159,10 @@ class _Parser:
 
     def feed_text(self, text: str) -> None:
         lines = text.splitlines()
-        last = max((i for i, raw in enumerate(lines) if _clean(raw).text.strip()), default=-1)
+        last = max((i for i, raw in enumerate(lines) if clean_line(raw).text.strip()), default=-1)
         for i, raw in enumerate(lines):
             self.ctx.line_no = i + 1
-            self.feed(_clean(raw), is_last=i == last)
+            self.feed(clean_line(raw), is_last=i == last)
         if self.table is not None:
             self.warn(f"log ends inside the '{self.table.title}' table after {self.table.rows} rows "
                       "(truncated output?)")
@@ -477,9 +172,9 @@ class _Parser:
     def warn(self, message: str) -> None:
         self.log.warnings.append(message)
 
-    def feed(self, line: _Line, is_last: bool) -> None:
+    def feed(self, line: Line, is_last: bool) -> None:
         s = line.text.strip()
-        if _CRASH.search(s):
+        if CRASH.search(s):
             self.failed.append(s)
         if not line.keep:
             return
@@ -495,7 +190,7 @@ class _Parser:
 
     # tables
 
-    def feed_table(self, line: _Line, s: str, is_last: bool) -> bool:
+    def feed_table(self, line: Line, s: str, is_last: bool) -> bool:
         """Handle a line while a table is open; False hands it on to ``feed_line``."""
         table = self.table
         assert table is not None
@@ -532,7 +227,7 @@ class _Parser:
             self.warn(f"ignored non-row line inside the '{table.title}' table: {s!r}")
         return True
 
-    def parse_row(self, table: _Table, s: str) -> OpRow | NodeTypeRow | None:
+    def parse_row(self, table: _Table, s: str) -> NodeRow | NodeTypeRow | None:
         assert table.layout is not None
         kind, csv, has_start = table.layout
         m = _ROW_PATTERNS[(kind, csv, has_start)].match(s)
@@ -545,19 +240,19 @@ class _Parser:
         name = (m["name"] or "").strip()
         if csv:
             name = name.replace("\t", ",")
-        return OpRow(m["type"].strip(), num(m["start"], s) if has_start else None, num(m["first"], s),
+        return NodeRow(m["type"].strip(), num(m["start"], s) if has_start else None, num(m["first"], s),
                      num(m["avg"], s), num(m["pct"], s), num(m["cdf"], s), num(m["mem"], s),
                      int_(m["times"], s), name)
 
-    def profile(self) -> OpProfile:
+    def profile(self) -> ProfileTables:
         key = (self.phase, self.graph)
         if key not in self.profiles:
-            self.profiles[key] = OpProfile(phase=self.phase, graph=self.graph)
+            self.profiles[key] = ProfileTables(phase=self.phase, graph=self.graph)
         return self.profiles[key]
 
     # everything else
 
-    def feed_line(self, line: _Line, s: str, is_last: bool) -> None:
+    def feed_line(self, line: Line, s: str, is_last: bool) -> None:
         if self.feed_profile_line(s) or self.feed_run_line(s, is_last) or self.feed_memory_line(s):
             return
         if s == "Benchmarking failed.":
@@ -604,11 +299,11 @@ class _Parser:
         body = _SUBGRAPH_PREFIX.sub("", s)
         m = _TIMINGS_SUMMARY.match(body)
         if m:
-            self.profile().timing_summary = _parse_stat(ctx, m["stat"], s)
+            self.profile().timing_summary = parse_stat(ctx, m["stat"], s)
             return True
         m = _MEMORY_SUMMARY.match(body)
         if m:
-            _parse_stat(ctx, m["stat"], s)  # validated only: TFLite never records node memory (count=0)
+            parse_stat(ctx, m["stat"], s)  # validated only: TFLite never records node memory (count=0)
             return True
         m = _NODES_EXECUTED.match(s)
         if m:
@@ -634,10 +329,10 @@ class _Parser:
             self.started = True
             return True
         if s.startswith("count="):
-            if is_last and not _STAT.match(s):
+            if is_last and not STAT.match(s):
                 self.warn(f"last line is an incomplete statistics line (truncated output?): {s!r}")
                 return True
-            stats = _parse_stat(ctx, s, s)
+            stats = parse_stat(ctx, s, s)
             if len(self.run_stats) == 2:
                 raise ctx.bad("more than two run blocks (benchmark_model prints a warm-up and a regular "
                               "block; are several logs concatenated?)", s)
@@ -720,7 +415,7 @@ def parse_benchmark_log(text: str, *, source: str = "benchmark log") -> Benchmar
     return parser.finish()
 
 
-def parse_op_profile_csv(text: str, *, source: str = "op-profile CSV") -> list[OpRow]:
+def parse_op_profile_csv(text: str, *, source: str = "op-profile CSV") -> list[NodeRow]:
     """Rows of the regular runs' "Run Order" table from a ``--op_profiling_output_mode=csv`` file.
 
     Node names get their commas back (the tool wrote them as TAB). For the other tables and the

@@ -12,14 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from seaformer_deploy.bench.bm_log import (
-    BenchmarkFailedError,
-    NodeTypeRow,
-    OpRow,
-    RunStats,
-    parse_benchmark_log,
-    parse_op_profile_csv,
-)
+from seaformer_deploy.bench.benchmark_model.log import BenchmarkFailedError, NodeRow, NodeTypeRow
+from seaformer_deploy.bench.benchmark_model.parser import parse_benchmark_log, parse_op_profile_csv
+from seaformer_deploy.bench.measures import RunStats
 from seaformer_deploy.errors import CheckFailedError, UsageError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "benchmark_model"
@@ -58,10 +53,10 @@ def test_s1_old_format_tables_with_start_column():
     prof = log.op_profile
     assert prof is not None and prof.phase == "regular" and not prof.csv and not prof.truncated
     assert prof.run_order == [
-        OpRow("CONV_2D", 0.0, 4.269, 4.269, 0.107, 0.107, 0.0, 0, "[MobilenetV1/MobilenetV1/Conv2d_0/Relu6]"),
-        OpRow("DEPTHWISE_CONV_2D", 4.270, 2.150, 2.150, 0.054, 0.161, 0.0, 0,
+        NodeRow("CONV_2D", 0.0, 4.269, 4.269, 0.107, 0.107, 0.0, 0, "[MobilenetV1/MobilenetV1/Conv2d_0/Relu6]"),
+        NodeRow("DEPTHWISE_CONV_2D", 4.270, 2.150, 2.150, 0.054, 0.161, 0.0, 0,
               "[MobilenetV1/MobilenetV1/Conv2d_1_depthwise/Relu6]"),
-        OpRow("CONV_2D", 6.421, 6.107, 6.107, 0.153, 0.314, 0.0, 0,
+        NodeRow("CONV_2D", 6.421, 6.107, 6.107, 0.153, 0.314, 0.0, 0,
               "[MobilenetV1/MobilenetV1/Conv2d_1_pointwise/Relu6]"),
     ]
     assert [r.start_ms for r in prof.top_by_time] == [19.352, 6.421]
@@ -79,9 +74,9 @@ def test_s2_nnapi_run_order_excerpt():
     rows = log.op_profile.run_order
     assert len(rows) == 8
     # stdout mode keeps commas in names (only csv mode replaces them)
-    assert rows[0] == OpRow("TfLiteNnapiDelegate", 0.0, 11.665, 11.422, 21.939, 21.939, 0.0, 1,
+    assert rows[0] == NodeRow("TfLiteNnapiDelegate", 0.0, 11.665, 11.422, 21.939, 21.939, 0.0, 1,
                             "[MobilenetV2/expanded_conv_16/project/add_fold, aspp0/Relu]:71")
-    assert rows[-1] == OpRow("ARG_MAX", 36.740, 15.440, 15.326, 29.438, 100.0, 0.0, 1, "[ArgMax]:70")
+    assert rows[-1] == NodeRow("ARG_MAX", 36.740, 15.440, 15.326, 29.438, 100.0, 0.0, 1, "[ArgMax]:70")
     resize_argmax = sum(r.pct for r in rows if r.node_type in ("RESIZE_BILINEAR", "ARG_MAX"))
     assert resize_argmax == pytest.approx(1.404 + 0.182 + 42.965 + 29.438)
     # the excerpt stops right after the last row: no terminating blank line
@@ -101,8 +96,8 @@ def test_s3_new_format_runs_memory_and_separate_init_profile():
     init = log.init_profile
     assert init.phase == "init"
     assert init.run_order == [
-        OpRow("ModifyGraphWithDelegate", None, 6.348, 6.348, 55.640, 55.640, 7148.0, 1, "ModifyGraphWithDelegate/0"),
-        OpRow("AllocateTensors", None, 5.061, 5.061, 44.360, 100.0, 10292.0, 1, "AllocateTensors/0"),
+        NodeRow("ModifyGraphWithDelegate", None, 6.348, 6.348, 55.640, 55.640, 7148.0, 1, "ModifyGraphWithDelegate/0"),
+        NodeRow("AllocateTensors", None, 5.061, 5.061, 44.360, 100.0, 10292.0, 1, "AllocateTensors/0"),
     ]
     assert init.timing_summary == RunStats(1, 11409, 11409, 11409, 11409, 11409, 0)
     assert init.nodes_observed == 2
@@ -111,7 +106,7 @@ def test_s3_new_format_runs_memory_and_separate_init_profile():
     assert [r.node_type for r in regular] == [
         "QUANTIZE", "Convolution (NHWC, QC8) IGEMM", "Convolution (NHWC, QC8) DWConv",
         "Convolution (NHWC, QC8) GEMM"]
-    assert regular[2] == OpRow("Convolution (NHWC, QC8) DWConv", None, 0.428, 0.051, 4.317, 8.304, 0.0, 13,
+    assert regular[2] == NodeRow("Convolution (NHWC, QC8) DWConv", None, 0.428, 0.051, 4.317, 8.304, 0.0, 13,
                                "Delegate/Convolution (NHWC, QC8) DWConv:1")
     assert regular[0].name == "[tfl.quantize]:0"
     assert log.op_profile.truncated and not init.truncated
@@ -145,7 +140,7 @@ def test_s4_full_current_log():
 
     prof = log.op_profile
     assert len(prof.run_order) == 11 and len(prof.top_by_time) == 10 and not prof.truncated
-    assert prof.run_order[4] == OpRow(
+    assert prof.run_order[4] == NodeRow(
         "SPLIT", None, 0.030, 0.022, 0.446, 71.911, 0.0, 1,
         "[Segmentor/SeaFormer_backbone/attn/split_q, Segmentor/SeaFormer_backbone/attn/split_kv]:131")
     assert prof.top_by_time[1].name == "[Segmentor/SeaFormer_backbone/SeaFormerBlock_trans1/Sigmoid_hsig]:118"
@@ -162,7 +157,7 @@ def test_s5_csv_file_restores_commas_and_matches_stdout_mode():
     rows = parse_op_profile_csv(text)
     assert len(rows) == 11
     # node types keep their commas; names had them replaced by TAB
-    assert rows[0] == OpRow("Convolution (NHWC, F32) IGEMM", None, 0.548, 0.410757, 8.37191, 8.37191, 0.0, 1,
+    assert rows[0] == NodeRow("Convolution (NHWC, F32) IGEMM", None, 0.548, 0.410757, 8.37191, 8.37191, 0.0, 1,
                             "Delegate/Convolution (NHWC, F32) IGEMM:0")
     assert rows[4].name == (
         "[Segmentor/SeaFormer_backbone/attn/split_q, Segmentor/SeaFormer_backbone/attn/split_kv]:131")
@@ -172,7 +167,7 @@ def test_s5_csv_file_restores_commas_and_matches_stdout_mode():
     assert log.op_profile.csv and log.init_profile.csv
     assert log.op_profile.by_node_type[0] == NodeTypeRow("Convolution (NHWC, F32) GEMM", 1, 1.907, 38.9263,
                                                          38.9263, 0.0, 40)
-    assert log.init_profile.run_order[1] == OpRow("AllocateTensors", None, 4.127, 4.127, 9.74682, 100.0,
+    assert log.init_profile.run_order[1] == NodeRow("AllocateTensors", None, 4.127, 4.127, 9.74682, 100.0,
                                                   5312.0, 1, "AllocateTensors/0")
 
     # the same run printed in stdout mode (3 decimals) agrees row by row

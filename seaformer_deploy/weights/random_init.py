@@ -9,9 +9,23 @@ alive (so latency is that of the real architecture) and exercise every path in e
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 from torch import nn
+
+from seaformer_deploy.model_facts import WeightSource
+from seaformer_deploy.weights.checkpoints import CheckpointInfo
+
+RANDOM_SEED = 0
+RANDOM_WEIGHTS_WARNING = (
+    "NO CHECKPOINT: SeaFormer-{variant} {task} has RANDOM weights (seed {seed}); latency is meaningful, "
+    "accuracy is not"
+)
+
+
+class RandomWeightsWarning(UserWarning):
+    """Emitted whenever a model is built without a checkpoint."""
 
 
 def randomize_weights(model: nn.Module, seed: int = 0) -> nn.Module:
@@ -36,3 +50,12 @@ def randomize_weights(model: nn.Module, seed: int = 0) -> nn.Module:
             if name.endswith("pos_embed"):
                 param.copy_(normal(param.shape, 1.0))
     return model
+
+
+def apply_random_weights(model: nn.Module, variant: str, task: str, num_classes: int) -> CheckpointInfo:
+    """Give ``model`` the seeded random weights, warn loudly, and return the provenance every report copies."""
+    randomize_weights(model, seed=RANDOM_SEED)
+    message = RANDOM_WEIGHTS_WARNING.format(variant=variant, task=task, seed=RANDOM_SEED)
+    # stacklevel 3: the warning points at whoever called build_model.
+    warnings.warn(message, RandomWeightsWarning, stacklevel=3)
+    return CheckpointInfo(source=WeightSource.RANDOM, num_classes=num_classes, warnings=[message])

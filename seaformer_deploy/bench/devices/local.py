@@ -12,11 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from seaformer_deploy.bench.bm_log import RunStats
-from seaformer_deploy.bench.latency import Launch
-from seaformer_deploy.bench.op_profile import OpProfile
+from seaformer_deploy.bench.devices.device import LaunchProgress
+from seaformer_deploy.bench.devices.spec import Delegate, DeviceKind
+from seaformer_deploy.bench.measures import DeviceProfile, Launch, RunStats
 from seaformer_deploy.errors import UsageError
-from seaformer_deploy.runtime import load_exported
+from seaformer_deploy.runtime import ExportedModel, load_exported
+
+# XNNPACK is TFLite's default CPU path; ``cpu`` means the builtin kernels (and is what ONNX Runtime runs).
+LOCAL_DELEGATES = (Delegate.XNNPACK, Delegate.CPU)
 
 
 def _read(path: str) -> str | None:
@@ -34,15 +37,19 @@ def _cpu_model() -> str:
 
 
 class LocalDevice:
-    """This host. ``delegate`` is ``xnnpack`` (TFLite's default CPU path) or ``cpu`` for ONNX Runtime."""
+    """This host's CPU, with ``threads`` threads."""
 
-    kind = "local"
+    kind = DeviceKind.LOCAL
     name = "local"
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 1, delegate: Delegate = Delegate.XNNPACK) -> None:
         if threads < 1:
             raise UsageError(f"--threads must be at least 1, got {threads}")
+        if delegate not in LOCAL_DELEGATES:
+            raise UsageError(f"delegate {delegate.value!r} is not available on the local device "
+                             f"({', '.join(d.value for d in LOCAL_DELEGATES)})")
         self.threads = threads
+        self._loaded: dict[Path, ExportedModel] = {}
 
     def fingerprint(self) -> dict[str, Any]:
         versions = {}
@@ -52,7 +59,7 @@ class LocalDevice:
             except importlib_metadata.PackageNotFoundError:
                 versions[package] = None
         return {
-            "kind": self.kind,
+            "kind": self.kind.value,
             "model": platform.node(),
             "cpu": _cpu_model(),
             "machine": platform.machine(),
@@ -65,7 +72,7 @@ class LocalDevice:
         }
 
     def measure(self, model_path: Path, sample: np.ndarray, *, warmup: int, runs: int, repeats: int,
-                progress: Any = None) -> list[Launch]:
+                progress: LaunchProgress | None = None) -> list[Launch]:
         """``repeats`` launches, each a fresh runtime session timing ``runs`` inferences after ``warmup``."""
         launches = []
         for index in range(repeats):
@@ -80,17 +87,23 @@ class LocalDevice:
                 progress(index + 1, repeats)
         return launches
 
-    def profile(self, model_path: Path, sample: np.ndarray, *, runs: int, warmup: int) -> tuple[OpProfile, None]:
+    def profile(self, model_path: Path, sample: np.ndarray, *, runs: int, warmup: int) -> DeviceProfile:
         """Per-op latency: LiteRT's profiler (XNNPACK kernels, mapped to nodes) for .tflite, onnxruntime's for
         .onnx; both attribute directly, so there is no separate delegate profile."""
         if model_path.suffix == ".tflite":
-            from seaformer_deploy.bench.litert_profiler import profile_tflite
+            from seaformer_deploy.bench.litert.profiler import profile_tflite
 
-            return profile_tflite(model_path, [sample], num_threads=self.threads, runs=runs, warmup=warmup), None
+            return DeviceProfile(profile_tflite(model_path, [sample], num_threads=self.threads, runs=runs,
+                                                warmup=warmup))
         from seaformer_deploy.bench.ort_profiler import profile_onnx
 
-        return profile_onnx(model_path, [sample], num_threads=self.threads, runs=runs, warmup=warmup), None
+        return DeviceProfile(profile_onnx(model_path, [sample], num_threads=self.threads, runs=runs, warmup=warmup))
 
-    def predictor(self, model_path: Path) -> Any:
-        """A callable running one input through the model on this host."""
-        return load_exported(model_path, num_threads=self.threads).run
+    def predict(self, model_path: Path, batch: np.ndarray) -> np.ndarray:
+        """The model's output for one input on this host (the runtime session is kept until ``close``)."""
+        if model_path not in self._loaded:
+            self._loaded[model_path] = load_exported(model_path, num_threads=self.threads)
+        return self._loaded[model_path].run(batch)
+
+    def close(self) -> None:
+        self._loaded.clear()

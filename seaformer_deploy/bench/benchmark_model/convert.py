@@ -1,4 +1,4 @@
-"""benchmark_model output -> our launch and op-profile types (shared by the phone path and ``import-log``)."""
+"""benchmark_model output -> our ``Launch`` and ``OpProfile`` (shared by the phone path and ``import_log``)."""
 
 from __future__ import annotations
 
@@ -6,23 +6,23 @@ import re
 from pathlib import Path
 from typing import Any
 
-from seaformer_deploy.bench.bm_log import BenchmarkLog, OpRow
-from seaformer_deploy.bench.latency import Launch
-from seaformer_deploy.bench.op_profile import OpEvent, OpProfile
+from seaformer_deploy.bench.benchmark_model.log import BenchmarkLog, NodeRow
+from seaformer_deploy.bench.measures import Launch, OpEvent, OpProfile
 from seaformer_deploy.errors import UsageError
 
 _ROW_NAME = re.compile(r"^\[(?P<name>.*)\]:(?P<index>\d+)$")
 
 
 def launch_from_log(index: int, log: BenchmarkLog, **conditions: Any) -> Launch:
-    """One launch from one parsed log: the regular runs' statistics, memory lines and launch conditions."""
+    """One launch from one parsed log: the regular runs' statistics, memory lines and launch conditions
+    (``Launch`` fields such as ``thermal_before``, ``throttled`` or ``process``)."""
     if log.inference is None or log.inference.count == 0:
         raise UsageError("the benchmark_model log has no regular-run statistics")
     return Launch(index=index, stats=log.inference, per_run_us=list(log.per_run_us), source="benchmark_model",
                   memory=log.memory.to_dict() if log.memory else None, **conditions)
 
 
-def profile_from_rows(rows: list[OpRow], e2e_us: float, *, kernel_mode: str,
+def profile_from_rows(rows: list[NodeRow], e2e_us: float, *, kernel_mode: str,
                       node_names: dict[int, str] | None = None) -> OpProfile:
     """An ``OpProfile`` of one averaged run from benchmark_model's Run Order rows.
 
@@ -45,7 +45,7 @@ def profile_from_rows(rows: list[OpRow], e2e_us: float, *, kernel_mode: str,
                      notes=notes, node_names=dict(node_names or {}))
 
 
-def profile_from_log(log: BenchmarkLog, *, kernel_mode: str, csv_rows: list[OpRow] | None = None,
+def profile_from_log(log: BenchmarkLog, *, kernel_mode: str, csv_rows: list[NodeRow] | None = None,
                      model_path: str | Path | None = None) -> OpProfile | None:
     """The regular-run op profile of ``log`` (or of its CSV file), if any, named after ``model_path``'s nodes."""
     rows = csv_rows if csv_rows is not None else (log.op_profile.run_order if log.op_profile else [])
@@ -53,7 +53,7 @@ def profile_from_log(log: BenchmarkLog, *, kernel_mode: str, csv_rows: list[OpRo
         return None
     node_names = None
     if model_path is not None:
-        from seaformer_deploy.bench.litert_profiler import tflite_node_names
+        from seaformer_deploy.bench.litert.nodes import tflite_node_names
 
         node_names = tflite_node_names(model_path)
     return profile_from_rows(rows, log.inference.avg_us, kernel_mode=kernel_mode, node_names=node_names)

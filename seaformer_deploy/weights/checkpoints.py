@@ -1,6 +1,6 @@
 """Reading official SeaFormer checkpoints and loading them strictly, with one clear error on mismatch.
 
-Layouts understood (DESIGN.md section 3):
+Layouts understood:
 - mmseg segmentation files: ``{"meta": ..., "state_dict": {"backbone.*", "decode_head.*"}}``;
 - timm classification files: ``state_dict_ema`` (preferred, as the official code does), ``state_dict`` or
   ``model``;
@@ -22,6 +22,7 @@ from torch import nn
 
 from seaformer_deploy.errors import UsageError, first_line
 from seaformer_deploy.fileio import sha256_file
+from seaformer_deploy.model_facts import WeightSource
 
 _WRAPPER_KEYS = ("state_dict_ema", "state_dict", "model")
 _SEG_PREFIXES = ("backbone.", "decode_head.")
@@ -32,7 +33,7 @@ _SHOWN_KEYS = 4
 class CheckpointInfo:
     """Where the weights came from; copied into every report written later."""
 
-    source: str
+    source: WeightSource
     path: str | None = None
     sha256: str | None = None
     layout: str | None = None
@@ -43,7 +44,7 @@ class CheckpointInfo:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "source": self.source,
+            "source": self.source.value,
             "path": self.path,
             "sha256": self.sha256,
             "state_sha256": self.state_sha256,
@@ -172,7 +173,7 @@ def apply_checkpoint(
     state = checkpoint.state
     missing, unexpected, wrong_shape = check_state_dict(model, state)
     info = CheckpointInfo(
-        source="checkpoint", path=str(checkpoint.path), sha256=checkpoint.sha256, layout=checkpoint.layout,
+        source=WeightSource.CHECKPOINT, path=str(checkpoint.path), sha256=checkpoint.sha256, layout=checkpoint.layout,
         num_classes=infer_num_classes(state, task),
     )
     if missing or unexpected or wrong_shape:

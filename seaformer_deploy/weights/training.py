@@ -1,30 +1,15 @@
-"""Demo weights: a SeaFormer segmenter trained briefly on synthetic scenes, so accuracy checks run offline.
+"""Training the demo weights: AdamW on pixel-wise cross-entropy over the procedural demo scenes.
 
-Why they exist. Random weights are right for latency but wrong for any check that reads class decisions: their
-logits are nearly tied. With random weights SeaFormer-B's best class beats the second by a median 0.39 of the
-logits' spread across classes, and its int8 TFLite export at 512 px changes 8.2% of the pixel classes (worst
-relative L2 error 0.087). With these demo weights the margin is 3.4 spreads and the same quantizer changes 0.7%
-(0.043): the error is of one order, the margins are not (``benchmarks/int8_weights.py``). The official
-checkpoints cannot be downloaded here and the package may not ship copies of them; 200 training steps on the
-built-in synthetic scenes give logits with trained-like margins in 2-4 minutes on two CPU cores.
-
-What they are. Training starts from the seeded random weights of ``build_model`` and runs ``DemoTraining.steps``
-AdamW steps of pixel-wise cross-entropy on ``DemoTraining.scenes`` procedural scenes drawn with seed
-``DemoTraining.scene_seed``: a different seed from the demo evaluation set, so parity and mIoU images are never
-training images. The result is cached under ``~/.cache/seaformer-deploy/weights`` in the official mmseg layout
-(``meta`` + ``state_dict``), keyed by variant and training settings, and written atomically. The weights know only
-the synthetic scenes: accuracy on real images means nothing, and every report says so.
+Kept apart from the cache and provenance in ``weights.demo`` so the optimizer loop can be read (and tested) on
+its own.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import time
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -33,19 +18,8 @@ import torch.nn.functional as F
 from seaformer_deploy.data.datasets import DEMO_TRAIN_IMAGES, DEMO_TRAIN_SEED, IGNORE_INDEX, open_demo_train
 from seaformer_deploy.data.preprocess import preprocess
 from seaformer_deploy.errors import UsageError
-from seaformer_deploy.fileio import atomic_path, cache_dir
-
-DEMO_CHECKPOINT = "demo"
-DEMO_WEIGHTS_WARNING = (
-    "DEMO WEIGHTS: SeaFormer-{variant} seg was trained {steps} steps on SYNTHETIC demo scenes; its accuracy means "
-    "something on the demo dataset only"
-)
 
 Progress = Callable[[str], None]
-
-
-class DemoWeightsWarning(UserWarning):
-    """Emitted whenever a model is built with the demo weights."""
 
 
 @dataclass(frozen=True)
@@ -67,11 +41,6 @@ class DemoTraining:
 
 
 DEFAULT_TRAINING = DemoTraining()
-
-
-def demo_checkpoint_path(variant: str, training: DemoTraining = DEFAULT_TRAINING) -> Path:
-    """Where the demo weights of ``variant`` trained with ``training`` are cached."""
-    return cache_dir("weights", f"seaformer-{variant.lower()}-seg-demo-{training.key(variant)}.pth")
 
 
 def _training_set(training: DemoTraining) -> tuple[torch.Tensor, torch.Tensor]:
@@ -130,31 +99,3 @@ def _train_steps(model: torch.nn.Module, images: torch.Tensor, labels: torch.Ten
             if progress is not None and (step % 10 == 0 or step + 1 == training.steps):
                 progress(f"training demo weights: step {step + 1}/{training.steps}, loss {losses[-1]:.3f}")
     return losses
-
-
-def demo_checkpoint(variant: str, training: DemoTraining = DEFAULT_TRAINING, *,
-                    progress: Progress | None = None) -> Path:
-    """The cached demo checkpoint of ``variant``, trained now (minutes on a CPU) if it is not there yet."""
-    from seaformer_deploy.models.factory import RandomWeightsWarning, build_model
-    from seaformer_deploy.models.variants import normalize_variant
-
-    variant = normalize_variant(variant)
-    path = demo_checkpoint_path(variant, training)
-    if path.is_file():
-        return path
-    with warnings.catch_warnings():
-        # Random weights are where training starts, not what the user gets: no warning for them.
-        warnings.simplefilter("ignore", RandomWeightsWarning)
-        model = build_model(variant, "seg")
-    started = time.perf_counter()
-    losses = train_demo_weights(model, training, progress=progress)
-    meta = {
-        "seaformer_deploy_demo_weights": {
-            "variant": variant, "training": asdict(training), "first_loss": losses[0], "final_loss": losses[-1],
-            "seconds": round(time.perf_counter() - started, 1), "torch": str(torch.__version__),
-        }
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        torch.save({"meta": meta, "state_dict": model.state_dict()}, tmp)
-    return path

@@ -1,0 +1,299 @@
+"""``BenchReport``: the typed bench report (``<model file>.<device>.bench.json``; schema in docs/bench-report.md).
+
+``to_dict`` is the file's content; ``from_dict`` reads one back after the one schema-version check, so the CLI
+and the report tools read attributes, not string keys. This module imports neither torch nor a runtime, so a
+tool comparing two reports loads them quickly.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seaformer_deploy.bench.attribution import ModuleTable
+from seaformer_deploy.bench.measures import LatencySummary, Launch, OpProfile, OpTotal
+from seaformer_deploy.fileio import write_json_atomic
+from seaformer_deploy.model_facts import ModelFacts
+from seaformer_deploy.schema import SchemaError, check_schema
+
+BENCH_SCHEMA = "seaformer-deploy/bench-report@1"
+
+
+@dataclass(frozen=True)
+class ReportedModel:
+    """The benchmarked model file: where, how big, its hash, its embedded facts and part of its export report."""
+
+    path: str
+    file: str
+    format: str
+    bytes: int
+    sha256: str
+    facts: ModelFacts
+    export_report: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "file": self.file, "format": self.format, "bytes": self.bytes,
+                "sha256": self.sha256, "facts": self.facts.to_dict(), "export_report": self.export_report}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ReportedModel:
+        return cls(path=data["path"], file=data["file"], format=data["format"], bytes=data["bytes"],
+                   sha256=data["sha256"], facts=ModelFacts.from_dict(data["facts"], "the report's model facts"),
+                   export_report=data["export_report"])
+
+
+@dataclass(frozen=True)
+class DeviceSection:
+    """``spec`` as given on the command line and the device's fingerprint (its fields depend on the device)."""
+
+    spec: str
+    fingerprint: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str | None:
+        return self.fingerprint.get("kind")
+
+    @property
+    def description(self) -> str | None:
+        """The phone model or the host CPU."""
+        return self.fingerprint.get("model") or self.fingerprint.get("cpu")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"spec": self.spec, **self.fingerprint}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeviceSection:
+        return cls(spec=data["spec"], fingerprint={key: value for key, value in data.items() if key != "spec"})
+
+
+@dataclass(frozen=True)
+class MeasurementProtocol:
+    """How the latency was measured; ``unstable_cv`` and ``statistic`` are None for an imported log."""
+
+    threads: int | None
+    delegate: str | None
+    warmup: int | None
+    runs: int | None
+    repeats: int
+    unstable_cv: float | None = None
+    statistic: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MeasurementProtocol:
+        return cls(threads=data["threads"], delegate=data["delegate"], warmup=data["warmup"], runs=data["runs"],
+                   repeats=data["repeats"], unstable_cv=data.get("unstable_cv"), statistic=data.get("statistic"))
+
+
+@dataclass(frozen=True)
+class LatencySection:
+    summary: LatencySummary
+    launches: list[Launch]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"summary": self.summary.to_dict(), "launches": [launch.to_dict() for launch in self.launches]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LatencySection:
+        return cls(summary=LatencySummary.from_dict(data["summary"]),
+                   launches=[Launch.from_dict(launch) for launch in data["launches"]])
+
+
+@dataclass(frozen=True)
+class OpProfileSummary:
+    """An ``OpProfile`` as the report keeps it: run times, sum of ops per run and the per-op table."""
+
+    engine: str
+    kernel_mode: str
+    runs: int
+    e2e_us: list[float]
+    sum_of_ops_us: list[float]
+    notes: list[str]
+    ops: list[OpTotal]
+
+    @classmethod
+    def of(cls, profile: OpProfile) -> OpProfileSummary:
+        return cls(engine=profile.engine, kernel_mode=profile.kernel_mode, runs=profile.runs,
+                   e2e_us=list(profile.e2e_us), sum_of_ops_us=profile.sum_of_ops_us_per_run(),
+                   notes=list(profile.notes), ops=profile.per_op_table())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"engine": self.engine, "kernel_mode": self.kernel_mode, "runs": self.runs,
+                "e2e_us": list(self.e2e_us), "sum_of_ops_us": list(self.sum_of_ops_us), "notes": list(self.notes),
+                "ops": [asdict(row) for row in self.ops]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OpProfileSummary:
+        return cls(engine=data["engine"], kernel_mode=data["kernel_mode"], runs=data["runs"],
+                   e2e_us=list(data["e2e_us"]), sum_of_ops_us=list(data["sum_of_ops_us"]), notes=list(data["notes"]),
+                   ops=[OpTotal(**row) for row in data["ops"]])
+
+
+@dataclass(frozen=True)
+class ProfileSection:
+    """The per-op profile, its module table, and (phones with XNNPACK) the delegate's own op-type rows."""
+
+    ops: OpProfileSummary
+    modules: ModuleTable
+    delegate_ops: OpProfileSummary | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.ops.to_dict(), "modules": self.modules.to_dict(),
+                "delegate_ops": None if self.delegate_ops is None else self.delegate_ops.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ProfileSection:
+        delegate_ops = data.get("delegate_ops")
+        return cls(ops=OpProfileSummary.from_dict(data), modules=ModuleTable.from_dict(data["modules"]),
+                   delegate_ops=None if delegate_ops is None else OpProfileSummary.from_dict(delegate_ops))
+
+
+@dataclass(frozen=True)
+class AccuracySection:
+    """Accuracy on a dataset: mmseg metrics against its labels and/or agreement with PyTorch, and who computed
+    the outputs. ``metrics`` and ``agreement_with_pytorch`` are ``SegmentationMetrics.result()`` dicts."""
+
+    dataset: dict[str, Any]
+    postprocess: str
+    metrics: dict[str, Any] | None
+    agreement_with_pytorch: dict[str, Any] | None
+    evaluated_on: str
+
+    @property
+    def miou(self) -> float | None:
+        return None if self.metrics is None else self.metrics["mIoU"]
+
+    @property
+    def agreement_miou(self) -> float | None:
+        return None if self.agreement_with_pytorch is None else self.agreement_with_pytorch["mIoU"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AccuracySection:
+        return cls(dataset=data["dataset"], postprocess=data["postprocess"], metrics=data["metrics"],
+                   agreement_with_pytorch=data["agreement_with_pytorch"], evaluated_on=data["evaluated_on"])
+
+
+def _optional(data: dict[str, Any], key: str, parse: Any) -> Any:
+    value = data[key]
+    return None if value is None else parse(value)
+
+
+@dataclass
+class BenchReport:
+    """Everything one benchmark found out; the JSON report is ``to_dict()``.
+
+    ``benchmark_log`` (model size, init time, timings and delegations the tool logged) exists only in reports
+    imported from a benchmark_model log.
+    """
+
+    created: str
+    command: list[str]
+    host: dict[str, Any]
+    model: ReportedModel
+    device: DeviceSection
+    protocol: MeasurementProtocol
+    latency: LatencySection
+    profile: ProfileSection | None
+    accuracy: AccuracySection | None
+    incomplete: str | None
+    warnings: list[str]
+    bench_seconds: float
+    benchmark_log: dict[str, Any] | None = None
+    schema: str = BENCH_SCHEMA
+
+    @property
+    def stable(self) -> bool:
+        return self.latency.summary.stable
+
+    def to_dict(self) -> dict[str, Any]:
+        optional = {} if self.benchmark_log is None else {"benchmark_log": self.benchmark_log}
+        return {
+            "schema": self.schema,
+            "created": self.created,
+            "command": list(self.command),
+            "host": self.host,
+            "model": self.model.to_dict(),
+            "device": self.device.to_dict(),
+            "protocol": self.protocol.to_dict(),
+            "latency": self.latency.to_dict(),
+            "profile": None if self.profile is None else self.profile.to_dict(),
+            "accuracy": None if self.accuracy is None else self.accuracy.to_dict(),
+            "incomplete": self.incomplete,
+            **optional,
+            "warnings": list(self.warnings),
+            "bench_seconds": self.bench_seconds,
+        }
+
+    @classmethod
+    def from_dict(cls, data: object, what: str = "bench report") -> BenchReport:
+        """Inverse of :meth:`to_dict`. Another schema version, JSON that is not a bench report, or a bench report
+        with missing or malformed fields is one ``SchemaError`` (exit 2)."""
+        report = check_schema(data, BENCH_SCHEMA, what)
+        try:
+            return cls(
+                created=report["created"],
+                command=list(report["command"]),
+                host=dict(report["host"]),
+                model=ReportedModel.from_dict(report["model"]),
+                device=DeviceSection.from_dict(report["device"]),
+                protocol=MeasurementProtocol.from_dict(report["protocol"]),
+                latency=LatencySection.from_dict(report["latency"]),
+                profile=_optional(report, "profile", ProfileSection.from_dict),
+                accuracy=_optional(report, "accuracy", AccuracySection.from_dict),
+                incomplete=report["incomplete"],
+                warnings=list(report["warnings"]),
+                bench_seconds=float(report["bench_seconds"]),
+                benchmark_log=report.get("benchmark_log"),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise SchemaError(f"{what} is a malformed {BENCH_SCHEMA} document ({type(exc).__name__}: {exc})") from None
+
+    @classmethod
+    def read(cls, path: str | Path) -> BenchReport:
+        """Read and check the bench report at ``path``."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SchemaError(f"bench report {path} is not readable JSON: {exc}") from None
+        return cls.from_dict(data, str(path))
+
+    def write(self, path: str | Path) -> Path:
+        """Write the report atomically (a crash never leaves half a file)."""
+        return write_json_atomic(path, self.to_dict())
+
+
+@dataclass
+class BenchResult:
+    """What ``benchmark`` (or a log import) produced: the report, where it was written, whether it is stable.
+
+    ``report`` may be given as its JSON form, which is read back through ``BenchReport.from_dict``.
+    """
+
+    report: BenchReport
+    report_path: Path
+    stable: bool
+    warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.report, dict):
+            self.report = BenchReport.from_dict(self.report, str(self.report_path))
+
+    def summary(self) -> dict[str, Any]:
+        """The machine-readable summary ``--json`` prints."""
+        accuracy = self.report.accuracy
+        return {
+            "report": str(self.report_path),
+            "median_ms": self.report.latency.summary.median_ms,
+            "stable": self.report.latency.summary.stable,
+            "mIoU": None if accuracy is None else accuracy.miou,
+            "agreement_mIoU": None if accuracy is None else accuracy.agreement_miou,
+            "warnings": list(self.report.warnings),
+        }
