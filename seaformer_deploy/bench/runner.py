@@ -78,9 +78,11 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
     tick = progress or (lambda _what, _done, _total: None)
     dataset = None
     if options.dataset is not None:
+        from seaformer_deploy.bench.accuracy import check_dataset_fits
         from seaformer_deploy.data.datasets import open_dataset
 
         dataset = open_dataset(options.dataset, limit=options.limit)
+        check_dataset_fits(dataset, info.facts)
     elif options.reference:
         raise UsageError("--reference compares predictions on a dataset: pass --dataset too")
 
@@ -117,12 +119,15 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
         accuracy = None
         if dataset is not None:
             from seaformer_deploy.bench.accuracy import evaluate
+            from seaformer_deploy.bench.classification_accuracy import evaluate_classification
             from seaformer_deploy.bench.reference import reference_predictor
+            from seaformer_deploy.data.classification import ClassificationDataset
 
             reference = reference_predictor(info, options.checkpoint) if options.reference else None
-            accuracy = evaluate(functools.partial(device.predict, info.path), dataset, info.facts,
-                                evaluated_on=device.name, reference=reference,
-                                progress=lambda d, t: tick("accuracy", d, t))
+            evaluator = evaluate_classification if isinstance(dataset, ClassificationDataset) else evaluate
+            accuracy = evaluator(functools.partial(device.predict, info.path), dataset, info.facts,  # type: ignore[arg-type]
+                                 evaluated_on=device.name, reference=reference,
+                                 progress=lambda d, t: tick("accuracy", d, t))
         fingerprint = device.fingerprint()
     finally:
         device.close()

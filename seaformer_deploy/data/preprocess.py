@@ -71,6 +71,13 @@ _IMAGENET_MEAN_01 = (0.485, 0.456, 0.406)
 _IMAGENET_STD_01 = (0.229, 0.224, 0.225)
 IMAGENET_NORMALIZATION = Normalization(mean=tuple(m * 255 for m in _IMAGENET_MEAN_01),
                                        std=tuple(s * 255 for s in _IMAGENET_STD_01))
+
+
+def normalization_for_task(task: str) -> Normalization:
+    """The normalization the official evaluation of ``task`` (``seg`` or ``cls``) applies."""
+    return IMAGENET_NORMALIZATION if task == "cls" else ADE20K_NORMALIZATION
+
+
 # timm's DEFAULT_CROP_PCT and the interpolation resolve_data_config picks when the model names none.
 CLASSIFICATION_CROP_PCT = 0.875
 CLASSIFICATION_RESAMPLE = Image.Resampling.BICUBIC
