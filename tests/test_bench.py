@@ -96,8 +96,10 @@ def test_local_bench_latency_profile_and_miou(exported_t64, tmp_path) -> None:
     assert report["accuracy"]["metrics"]["mIoU"] == pytest.approx(expected, abs=1e-6)
     assert report["accuracy"]["agreement_with_pytorch"]["aAcc"] > 0.999
     assert any("RANDOM" in warning for warning in report["warnings"])
+    assert "accuracy on demo (3 images, on local): mIoU" in result.stderr
     typed = _typed_round_trip(tmp_path)
     assert typed.latency.summary.median_ms == summary["median_ms"] and typed.accuracy.miou == summary["mIoU"]
+    assert typed.accuracy.pixel_agreement == report["accuracy"]["agreement_with_pytorch"]["aAcc"]
     assert typed.model.facts.input_size_hw == (64, 64) and typed.device.spec == "local"
     assert typed.profile.modules.row("stem").op_count == modules["stem"]["op_count"]
 

@@ -83,3 +83,16 @@ def test_a_list_of_phones_is_one_usage_error(exported_t64, tmp_path) -> None:
                                                 "--output-dir", str(tmp_path / "o")])
         assert result.exit_code == 2, result.output
         assert len(result.stderr.strip().splitlines()) == 1 and "several phones" in result.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--device", "usb:R58M"], "unknown device 'usb:R58M'"),
+    (["--device", "adb:A,A"], "names a phone twice"),
+    (["suite", "bench/standard.json", "--device", "adb:"], "unknown device 'adb:'"),
+])
+def test_a_bad_device_on_the_command_line_is_one_line_and_exit_2(args, message, tmp_path) -> None:
+    if args[0] != "suite":
+        args = ["--model", str(tmp_path / "m.tflite"), *args]
+    result = CliRunner().invoke(bench_cli, [*args, "--output-dir", str(tmp_path / "o")])
+    assert result.exit_code == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()

@@ -52,14 +52,12 @@ def print_bench_summary(report: BenchReport, console: Console) -> None:
                       f"{modules.e2e_us / 1e3:.2f} ms (gap and unattributed rows above are not hidden)")
     accuracy = report.accuracy
     if accuracy is not None:
-        dataset = accuracy.dataset
-        line = f"accuracy on {dataset['name']} ({dataset['num_samples']} images, on {accuracy.evaluated_on}):"
+        line = f"accuracy on {accuracy.dataset_name} ({accuracy.num_samples} images, on {accuracy.evaluated_on}):"
         if accuracy.metrics:
-            metrics = accuracy.metrics
-            line += f" mIoU {_pct(metrics['mIoU'])}, aAcc {_pct(metrics['aAcc'])}, mAcc {_pct(metrics['mAcc'])}"
+            line += f" mIoU {_pct(accuracy.miou)}, aAcc {_pct(accuracy.aacc)}, mAcc {_pct(accuracy.macc)}"
         if accuracy.agreement_with_pytorch:
-            agreement = accuracy.agreement_with_pytorch
-            line += f"; vs PyTorch: mIoU {_pct(agreement['mIoU'])}, pixel agreement {_pct(agreement['aAcc'])}"
+            line += (f"; vs PyTorch: mIoU {_pct(accuracy.agreement_miou)}, "
+                     f"pixel agreement {_pct(accuracy.pixel_agreement)}")
         console.print(line)
     if report.model.facts.weights is WeightSource.RANDOM:
         console.print("[bold red]WARNING:[/] random weights: accuracy numbers are meaningless")

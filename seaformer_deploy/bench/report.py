@@ -152,6 +152,10 @@ class ProfileSection:
                    delegate_ops=None if delegate_ops is None else OpProfileSummary.from_dict(delegate_ops))
 
 
+def _score(metrics: dict[str, Any] | None, name: str) -> float | None:
+    return None if metrics is None else metrics[name]
+
+
 @dataclass(frozen=True)
 class AccuracySection:
     """Accuracy on a dataset: mmseg metrics against its labels and/or agreement with PyTorch, and who computed
@@ -164,12 +168,33 @@ class AccuracySection:
     evaluated_on: str
 
     @property
+    def dataset_name(self) -> str:
+        return self.dataset["name"]
+
+    @property
+    def num_samples(self) -> int:
+        return self.dataset["num_samples"]
+
+    @property
     def miou(self) -> float | None:
-        return None if self.metrics is None else self.metrics["mIoU"]
+        return _score(self.metrics, "mIoU")
+
+    @property
+    def aacc(self) -> float | None:
+        return _score(self.metrics, "aAcc")
+
+    @property
+    def macc(self) -> float | None:
+        return _score(self.metrics, "mAcc")
 
     @property
     def agreement_miou(self) -> float | None:
-        return None if self.agreement_with_pytorch is None else self.agreement_with_pytorch["mIoU"]
+        return _score(self.agreement_with_pytorch, "mIoU")
+
+    @property
+    def pixel_agreement(self) -> float | None:
+        """Share of pixels whose class matches PyTorch's (the agreement's aAcc)."""
+        return _score(self.agreement_with_pytorch, "aAcc")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -19,7 +19,7 @@ import platform
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -254,11 +254,11 @@ def assemble_report(plan: ExportPlan, facts: ModelFacts, model: Any, staged: Pat
                   "normalized as in 'normalization'",
             output=output_description(plan.task, options.output_mode, plan.layout, plan.input_hw,
                                       model.num_classes)),
-        weights=model.weights.to_dict(), params=count_params(model), macs=macs["total"], macs_by_op=macs,
+        weights=model.weights, params=count_params(model), macs=macs["total"], macs_by_op=macs,
         op_histogram=op_histogram(graph), delegation=delegation, lint=lint, parity=parity,
         parity_images=images.parity_description,
-        quantization_details=None if quantization is None else {
-            **quantization.to_dict(), "calibration_source": images.calibration_source},
+        quantization_details=None if quantization is None else replace(
+            quantization, calibration_source=images.calibration_source),
         options=options, tool_versions=tool_versions(),
         host={"machine": platform.machine(), "system": platform.system(), "torch_threads": torch.get_num_threads()},
         timings_s=timings, export_seconds=round(time.perf_counter() - started, 3),

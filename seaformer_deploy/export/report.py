@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from seaformer_deploy.errors import CheckFailedError, UsageError
 from seaformer_deploy.export.delegation import DelegateInfo
 from seaformer_deploy.export.lint import LintReport
 from seaformer_deploy.export.options import ExportOptions
 from seaformer_deploy.export.parity import ParityResult
+from seaformer_deploy.export.quantize.common import QuantizationInfo
 from seaformer_deploy.model_facts import EXPORT_SCHEMA, ModelFacts
 from seaformer_deploy.schema import SchemaError, check_schema
+from seaformer_deploy.weights.provenance import CheckpointInfo
 
+T = TypeVar("T")
 _TOOLS = ("seaformer-deploy", "torch", "litert-torch", "ai-edge-litert", "ai-edge-quantizer", "onnx",
           "onnxruntime", "onnxsim", "numpy")
 
@@ -53,7 +57,7 @@ class ExportReport:
     failures: list[str]
     artifact: Artifact
     how_to_run: HowToRun
-    weights: dict[str, Any]
+    weights: CheckpointInfo
     params: int
     macs: int
     macs_by_op: dict[str, int]
@@ -62,7 +66,7 @@ class ExportReport:
     lint: LintReport
     parity: ParityResult
     parity_images: str
-    quantization_details: dict[str, Any] | None
+    quantization_details: QuantizationInfo | None
     options: ExportOptions
     tool_versions: dict[str, str]
     host: dict[str, Any]
@@ -78,7 +82,7 @@ class ExportReport:
             "failures": self.failures,
             "artifact": asdict(self.artifact),
             "how_to_run": asdict(self.how_to_run),
-            "weights": self.weights,
+            "weights": self.weights.to_dict(),
             "params": self.params,
             "macs": self.macs,
             "macs_by_op": self.macs_by_op,
@@ -86,7 +90,7 @@ class ExportReport:
             "delegation": None if self.delegation is None else self.delegation.to_dict(),
             "lint": self.lint.to_dict(),
             "parity": {**self.parity.to_dict(), "images": self.parity_images},
-            "quantization_details": self.quantization_details,
+            "quantization_details": None if self.quantization_details is None else self.quantization_details.to_dict(),
             "options": asdict(self.options),
             "tool_versions": self.tool_versions,
             "host": self.host,
@@ -108,16 +112,16 @@ class ExportReport:
                 failures=list(report["failures"]),
                 artifact=Artifact(**report["artifact"]),
                 how_to_run=HowToRun(**report["how_to_run"]),
-                weights=dict(report["weights"]),
+                weights=CheckpointInfo.from_dict(report["weights"]),
                 params=report["params"],
                 macs=report["macs"],
                 macs_by_op=dict(report["macs_by_op"]),
                 op_histogram=dict(report["op_histogram"]),
-                delegation=None if report["delegation"] is None else DelegateInfo.from_dict(report["delegation"]),
+                delegation=_optional(report["delegation"], DelegateInfo.from_dict),
                 lint=LintReport.from_dict(report["lint"]),
                 parity=ParityResult.from_dict(report["parity"]),
                 parity_images=str(report["parity"]["images"]),
-                quantization_details=report["quantization_details"],
+                quantization_details=_optional(report["quantization_details"], QuantizationInfo.from_dict),
                 options=ExportOptions(**report["options"]),
                 tool_versions=dict(report["tool_versions"]),
                 host=dict(report["host"]),
@@ -140,6 +144,10 @@ class ExportReport:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise UsageError(f"export report {path} is not readable JSON: {exc}") from None
         return cls.from_dict(data, str(path))
+
+
+def _optional(data: Any, parse: Callable[[Any], T]) -> T | None:
+    return None if data is None else parse(data)
 
 
 @dataclass

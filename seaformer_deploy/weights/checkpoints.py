@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -23,36 +23,11 @@ from torch import nn
 from seaformer_deploy.errors import UsageError, first_line
 from seaformer_deploy.fileio import sha256_file
 from seaformer_deploy.model_facts import WeightSource
+from seaformer_deploy.weights.provenance import CheckpointInfo
 
 _WRAPPER_KEYS = ("state_dict_ema", "state_dict", "model")
 _SEG_PREFIXES = ("backbone.", "decode_head.")
 _SHOWN_KEYS = 4
-
-
-@dataclass
-class CheckpointInfo:
-    """Where the weights came from; copied into every report written later."""
-
-    source: WeightSource
-    path: str | None = None
-    sha256: str | None = None
-    layout: str | None = None
-    num_classes: int | None = None
-    missing: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    state_sha256: str | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "source": self.source.value,
-            "path": self.path,
-            "sha256": self.sha256,
-            "state_sha256": self.state_sha256,
-            "layout": self.layout,
-            "num_classes": self.num_classes,
-            "missing_keys": self.missing,
-            "warnings": self.warnings,
-        }
 
 
 def read_checkpoint_file(path: str | Path, *, trust: bool = False) -> object:

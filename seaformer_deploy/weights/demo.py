@@ -30,7 +30,7 @@ from seaformer_deploy.fileio import atomic_path, cache_dir
 from seaformer_deploy.model_facts import WeightSource
 from seaformer_deploy.models.architecture import construct_model
 from seaformer_deploy.models.variants import ADE20K_CLASSES, normalize_variant
-from seaformer_deploy.weights.checkpoints import CheckpointInfo
+from seaformer_deploy.weights.provenance import CheckpointInfo
 from seaformer_deploy.weights.random_init import RANDOM_SEED, randomize_weights
 from seaformer_deploy.weights.training import DEFAULT_TRAINING, DemoTraining, Progress, train_demo_weights
 

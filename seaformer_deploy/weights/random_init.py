@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from seaformer_deploy.model_facts import WeightSource
-from seaformer_deploy.weights.checkpoints import CheckpointInfo
+from seaformer_deploy.weights.provenance import CheckpointInfo
 
 RANDOM_SEED = 0
 RANDOM_WEIGHTS_WARNING = (

@@ -36,9 +36,16 @@ class QuantizationInfo:
     float_io: bool
     notes: list[str]
     seconds: float
+    # Set by the export pipeline, which knows where the calibration images came from.
+    calibration_source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> QuantizationInfo:
+        """Inverse of :meth:`to_dict`."""
+        return cls(**data)
 
 
 def no_progress(_: str) -> None:
