@@ -25,7 +25,7 @@ test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check seaformer_deploy tests benchmarks export bench
+	$(BIN)/ruff check seaformer_deploy tests benchmarks export bench scripts
 
 demo: install
 	$(BIN)/python -m seaformer_deploy.cli.demo --output-dir build/demo
