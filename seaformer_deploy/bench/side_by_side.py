@@ -61,7 +61,7 @@ def row_from_bench(runtime: str, result: BenchResult) -> RuntimeRow:
     module, pct = top_module(report.profile)
     score, agreement = _score(report.accuracy)
     return RuntimeRow(runtime=runtime, median_ms=summary.median_ms, p90_ms=summary.p90_ms, stable=summary.stable,
-                      file_bytes=report.model.file_bytes, top_module=module, top_module_pct=pct, score=score,
+                      file_bytes=report.model.bytes, top_module=module, top_module_pct=pct, score=score,
                       agreement=agreement, report=result.report_path)
 
 
@@ -79,10 +79,11 @@ def _num(value: float | None, digits: int = 2) -> str:
 def side_by_side_table(rows: list[RuntimeRow], *, title: str, score_name: str = "mIoU") -> Table:
     """The rich table of ``rows`` (accuracy and agreement in percent)."""
     table = Table(title=title)
-    for column in ("runtime", "median ms", "p90 ms", "file MB", "top module", score_name, "agreement vs PyTorch"):
-        table.add_column(column, justify="left" if column in ("runtime", "top module") else "right")
+    for column in ("runtime", "median ms", "p90 ms", "MB", "top module", score_name, "vs PyTorch"):
+        table.add_column(column, justify="left" if column in ("runtime", "top module") else "right",
+                         no_wrap=column != "top module")
     for row in rows:
-        median = _num(row.median_ms) + ("" if row.stable else " (unstable)")
+        median = _num(row.median_ms) + ("" if row.stable else "*")
         module = "-" if row.top_module is None else f"{row.top_module} {row.top_module_pct:.0f}%"
         table.add_row(row.runtime, median, _num(row.p90_ms),
                       "-" if row.file_bytes is None else f"{row.file_bytes / 1e6:.2f}", module,

@@ -19,7 +19,8 @@ HTML_REPORT_HOOK = "the HTML report (seaformer-report html) is not wired into th
 
 @click.command(context_settings=CONTEXT_SETTINGS)
 @click.option("--variant", default="T", show_default=True, help="SeaFormer variant (T, S, B, L).")
-@click.option("--input-size", default="512", show_default=True)
+@click.option("--input-size", default="256", show_default=True,
+              help="The demo scenes are 256x256: the demo checkpoint reaches its mIoU at their own size.")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("build/demo"),
               show_default=True, help="Where the models and reports are written.")
 @debug_option
@@ -31,7 +32,7 @@ def main(variant: str, input_size: str, output_dir: Path, debug: bool) -> None:
     from seaformer_deploy.bench.side_by_side import side_by_side_table
     from seaformer_deploy.demo_pipeline import run_demo
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, log_path=False)
     started_steps: set[str] = set()
     with console.status("starting") as status:
         def progress(message: str) -> None:
@@ -44,8 +45,9 @@ def main(variant: str, input_size: str, output_dir: Path, debug: bool) -> None:
 
         result = run_demo(output_dir, variant=variant, input_size=input_size, progress=progress)
     console.print(side_by_side_table(result.rows, title=result.title))
-    console.print("agreement: share of pixels whose class is PyTorch's; labels: argmax of upsampled logits inside "
-                  "the graph, resized to each label by nearest neighbour")
+    console.print("vs PyTorch: share of pixels given PyTorch's class. labels: the label map computed inside the graph "
+                  "(resized to each label by nearest neighbour). top module: largest share of end-to-end latency. "
+                  "*: launches varied by 10% or more (a shared or busy machine).")
     console.print("[bold yellow]weights:[/] the demo checkpoint knows only the synthetic demo scenes: its mIoU "
                   "means something there, not on real images")
     click.echo(f"reports: {output_dir}  ({len(result.rows) - 1} models, their export and bench reports)")

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from seaformer_deploy.data.classification import ClassificationDataset, open_demo_cls, open_imagefolder
-from seaformer_deploy.data.demo import make_demo_dataset
+from seaformer_deploy.data.demo import DEMO_FORMAT_VERSION, make_demo_dataset
 from seaformer_deploy.data.preprocess import load_image, load_label
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.fileio import cache_dir
@@ -235,8 +235,11 @@ def open_images(images_dir: str | os.PathLike[str], *, num_classes: int | None =
 
 
 def default_demo_root() -> Path:
-    """``$XDG_CACHE_HOME/seaformer-deploy/demo``, or ``~/.cache/seaformer-deploy/demo``."""
-    return cache_dir("demo")
+    """``$XDG_CACHE_HOME/seaformer-deploy/demo-vN``, or ``~/.cache/seaformer-deploy/demo-vN``.
+
+    The scene generator's version is in the name, so checkouts with other generators never rewrite each other's.
+    """
+    return cache_dir(f"demo-v{DEMO_FORMAT_VERSION}")
 
 
 DEMO_VAL_IMAGES = 16
@@ -260,8 +263,8 @@ def open_demo_train(*, num_images: int = DEMO_TRAIN_IMAGES, size_hw: tuple[int, 
     They are drawn with another seed than ``open_demo``'s evaluation scenes, so no image is in both.
     """
     height, width = size_hw
-    root = make_demo_dataset(cache_dir(f"demo-train-{seed}-{num_images}-{height}x{width}"), num_images=num_images,
-                             size_hw=size_hw, seed=seed)
+    folder = f"demo-v{DEMO_FORMAT_VERSION}-train-{seed}-{num_images}-{height}x{width}"
+    root = make_demo_dataset(cache_dir(folder), num_images=num_images, size_hw=size_hw, seed=seed)
     return open_ade20k(root, limit=limit, name="demo-train", spec=f"demo-train:{root}")
 
 

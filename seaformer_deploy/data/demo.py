@@ -31,7 +31,7 @@ from seaformer_deploy.fileio import ensure_writable_dir, write_bytes_atomic, wri
 
 MANIFEST_NAME = "demo_manifest.json"
 _FORMAT = "seaformer-deploy-demo"
-_VERSION = 2
+DEMO_FORMAT_VERSION = 2
 _BORDER_PX = 2
 _JPEG_QUALITY = 95
 
@@ -303,7 +303,7 @@ def make_demo_dataset(
     height, width = _check_params(num_images, size_hw)
     root = Path(root)
     expected: dict[str, object] = {
-        "format": _FORMAT, "version": _VERSION, "num_images": num_images,
+        "format": _FORMAT, "version": DEMO_FORMAT_VERSION, "num_images": num_images,
         "size_hw": [height, width], "seed": seed,
     }
     if manifest_is_complete(root, MANIFEST_NAME, expected):

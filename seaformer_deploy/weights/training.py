@@ -33,14 +33,14 @@ Progress = Callable[[str], None]
 class DemoTraining:
     """Training settings; every field is part of the cache key, so changing one retrains."""
 
-    steps: int = 400
+    steps: int = 500
     batch_size: int = 8
-    crop_size: int = 128
+    crop_size: int = 160
     scene_size: int = 256
     scenes: int = 256
     scene_seed: int = DEMO_TRAIN_SEED
     scale_range: tuple[float, float] = (0.5, 2.0)
-    learning_rate: float = 4e-3
+    learning_rate: float = 3e-3
     warmup_steps: int = 20
     weight_decay: float = 0.01
     threads: int = 1
