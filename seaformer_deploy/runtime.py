@@ -13,13 +13,20 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from seaformer_deploy.errors import UsageError, first_line
 
 MODEL_SUFFIXES = (".tflite", ".onnx")
+
+KernelMode = Literal["xnnpack", "builtin"]
+"""The kernels a .tflite model runs on: XNNPACK (TFLite's default CPU delegate, what ships) or TFLite's builtin
+kernels with no delegate at all (``--delegate cpu``)."""
+
+ONNX_PROVIDER = "CPUExecutionProvider"
+"""The onnxruntime execution provider every ONNX model runs on here (no XNNPACK or other provider is used)."""
 
 
 @dataclass(frozen=True)
@@ -85,16 +92,22 @@ class ExportedModel(ABC):
 
 
 class TFLiteModel(ExportedModel):
-    """A .tflite model on ai-edge-litert's Interpreter (XNNPACK applied by default, as on a phone's CPU)."""
+    """A .tflite model on ai-edge-litert's Interpreter: XNNPACK applied (the default, as on a phone's CPU) or,
+    with ``kernels="builtin"``, the builtin kernels with the default delegates turned off."""
 
     engine = "litert"
 
-    def __init__(self, path: Path, num_threads: int = 1) -> None:
-        from ai_edge_litert.interpreter import Interpreter
+    def __init__(self, path: Path, num_threads: int = 1, kernels: KernelMode = "xnnpack") -> None:
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
+        resolvers = {"xnnpack": OpResolverType.AUTO, "builtin": OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES}
+        if kernels not in resolvers:
+            raise UsageError(f"unknown TFLite kernels {kernels!r}: choose {' or '.join(resolvers)}")
         self.path = path
+        self.kernels = kernels
         try:
-            self._interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+            self._interpreter = Interpreter(model_path=str(path), num_threads=num_threads,
+                                            experimental_op_resolver_type=resolvers[kernels])
             self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise UsageError(f"{path} is not a valid TFLite model: {first_line(exc)}") from None
@@ -126,7 +139,7 @@ class TFLiteModel(ExportedModel):
 
 
 class OnnxModel(ExportedModel):
-    """An .onnx model on onnxruntime's CPU execution provider."""
+    """An .onnx model on onnxruntime's CPU execution provider (``ONNX_PROVIDER``)."""
 
     engine = "onnxruntime"
 
@@ -139,7 +152,7 @@ class OnnxModel(ExportedModel):
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         try:
-            self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(str(path), options, providers=[ONNX_PROVIDER])
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own untyped errors for bad files
             raise UsageError(f"{path} is not a valid ONNX model: {first_line(exc)}") from None
         self.input = self._spec(self._session.get_inputs()[0])
@@ -166,13 +179,17 @@ class OnnxModel(ExportedModel):
         return [_timed(lambda: self._session.run_with_iobinding(binding)) for _ in range(runs)]
 
 
-def load_exported(path: str | os.PathLike[str], *, num_threads: int = 1) -> ExportedModel:
-    """Load ``path`` with the runtime its suffix names; a missing or corrupt file is one UsageError."""
+def load_exported(path: str | os.PathLike[str], *, num_threads: int = 1,
+                  tflite_kernels: KernelMode = "xnnpack") -> ExportedModel:
+    """Load ``path`` with the runtime its suffix names; a missing or corrupt file is one UsageError.
+
+    ``tflite_kernels`` chooses XNNPACK or the builtin kernels for a .tflite model (ONNX has one provider).
+    """
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"model file {path} does not exist")
     if path.suffix == ".tflite":
-        return TFLiteModel(path, num_threads)
+        return TFLiteModel(path, num_threads, tflite_kernels)
     if path.suffix == ".onnx":
         return OnnxModel(path, num_threads)
     raise UsageError(f"model file {path} has an unknown type: expected one of {', '.join(MODEL_SUFFIXES)}")

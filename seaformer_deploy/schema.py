@@ -7,6 +7,8 @@ another version, or JSON that is not one of our documents at all, is one clear `
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from seaformer_deploy.errors import UsageError
@@ -31,6 +33,18 @@ def check_schema(data: object, expected: str, what: str) -> dict[str, Any]:
     if found != expected:
         raise SchemaError(f"{what} has schema {found!r}, this version of seaformer-deploy reads {expected!r}")
     return data
+
+
+def read_json_document(path: Path, what: str) -> Any:
+    """The JSON value in the file at ``path``, for a reader of ``what`` documents ("bench report", ...).
+
+    A missing, unreadable, empty or non-JSON file is one ``SchemaError`` naming ``what`` and the path; the caller
+    then checks the schema of the value (``check_schema``).
+    """
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SchemaError(f"{what} {path} is not readable JSON: {exc}") from None
 
 
 def _json_type(data: object) -> str:

@@ -8,8 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from seaformer_deploy.bench.adb.client import AdbDevice
-from seaformer_deploy.bench.devices.device import Device, open_device
+from seaformer_deploy.bench.devices.device import Device
 from seaformer_deploy.bench.devices.local import LocalDevice
+from seaformer_deploy.bench.devices.opening import open_device
 from seaformer_deploy.bench.devices.phone import PhoneDevice
 from seaformer_deploy.bench.devices.spec import Delegate, DeviceKind, DeviceSpec
 from seaformer_deploy.bench.options import BenchOptions

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +13,13 @@ import torch
 from click.testing import CliRunner
 
 import seaformer_deploy as sd
+from seaformer_deploy.bench.options import BenchOptions
+from seaformer_deploy.bench.runner import benchmark
 from seaformer_deploy.cli.export import main as export_cli
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.export import parity as parity_module
 from seaformer_deploy.export import pipeline
+from seaformer_deploy.export.lint import LayoutOpBudget
 from seaformer_deploy.export.metadata import read_model_facts
 from seaformer_deploy.export.pipeline import ExportOptions, export
 from seaformer_deploy.export.report import ExportReport
@@ -55,11 +59,14 @@ def test_tflite_artifact_report_and_metadata(tflite_export) -> None:
     assert report["op_histogram"]["CONV_2D"] == 59 and "BATCH_NORM" not in report["op_histogram"]
     assert report["artifact"]["bytes"] == result.model_path.stat().st_size
     assert report["export_seconds"] > 0 and report["tool_versions"]["litert-torch"] == "0.10.0"
+    assert report["host"] == {"machine": platform.machine(), "system": platform.system(),
+                              "torch_threads": torch.get_num_threads()}
     facts = read_model_facts(result.model_path)
     assert facts.variant == "T" and facts.input_size_hw == (64, 64) and facts.num_classes == 150
     assert facts.weights is WeightSource.RANDOM and facts == result.report.facts
     # The report file reads back into the same typed report.
     assert ExportReport.read(result.report_path) == result.report
+    assert ExportReport.read(result.report_path).to_dict() == report
     assert not [p for p in result.model_path.parent.iterdir() if p.name.startswith(".")]
 
 
@@ -83,6 +90,20 @@ def test_onnx_artifact_is_nchw_and_runtime_fuses_activations(onnx_export) -> Non
     assert "after onnxruntime" in next(f.message for f in report.lint.findings if f.rule == "activation-fused")
     assert report.parity.passed and read_model_facts(onnx_export.model_path).layout == "nchw"
     assert ExportReport.from_dict(json.loads(onnx_export.report_path.read_text())) == report
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delegate", ["xnnpack", "cpu"])
+def test_onnx_bench_records_the_provider_that_ran(onnx_export, tmp_path, delegate) -> None:
+    options = BenchOptions(delegate=delegate, warmup=1, runs=3, repeats=2, profile=False)
+    report = benchmark(onnx_export.model_path, options, tmp_path).report
+    assert report.protocol.delegate == "cpu" and report.protocol.execution_provider == "CPUExecutionProvider"
+    said = [warning for warning in report.warnings if warning.startswith("--delegate")]
+    if delegate == "xnnpack":
+        assert said == [f"--delegate xnnpack does not apply to {onnx_export.model_path.name} on local: it ran on "
+                        "CPUExecutionProvider, recorded as delegate cpu"]
+    else:
+        assert said == []
 
 
 @pytest.mark.slow
@@ -127,7 +148,7 @@ def test_parity_failure_fails_the_export_without_an_artifact(tmp_path, monkeypat
 @pytest.mark.slow
 def test_strict_lint_failure_exits_1_and_plain_mode_keeps_the_artifact(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr("seaformer_deploy.export.budgets.layout_op_budget",
-                        lambda fmt, variant, layout: {"TRANSPOSE": 1, "RESHAPE": 1})
+                        lambda fmt, variant, layout: LayoutOpBudget(transpose=1, reshape=1))
     args = ["--variant", "T", "--format", "onnx", "--input-size", "64", "--output-dir", str(tmp_path)]
     assert _run(args).exit_code == 0
     assert (tmp_path / "seaformer-t-seg-64x64-fp32.onnx").exists()

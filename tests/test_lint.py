@@ -20,7 +20,8 @@ from rich.console import Console
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.export.delegation import DelegateInfo, inspect_delegation
 from seaformer_deploy.export.graph import Graph, load_onnx_graph, load_tflite_graph, onnxruntime_optimized_graph
-from seaformer_deploy.export.lint import LintReport, lint_graph
+from seaformer_deploy.export.lint import LayoutOpBudget, lint_graph
+from seaformer_deploy.export.lint_report import LintReport
 
 RELU6 = schema.ActivationFunctionType.RELU6
 NONE = schema.ActivationFunctionType.NONE
@@ -530,7 +531,7 @@ def twelve_transposes(tmp_path_factory) -> Graph:
 @pytest.mark.parametrize(("budget", "status"), [(12, "PASS"), (11, "WARN"), (10, "FAIL"), (0, "FAIL")])
 def test_layout_budget_statuses(twelve_transposes, budget, status):
     finding = _finding(
-        lint_graph(twelve_transposes, budgets={"transpose": budget, "RESHAPE": 1}), "layout-op-budget"
+        lint_graph(twelve_transposes, budget=LayoutOpBudget(transpose=budget, reshape=1)), "layout-op-budget"
     )
     assert finding.status == status
     assert f"TRANSPOSE 12/{budget}" in finding.message and "RESHAPE 1/1" in finding.message
@@ -544,14 +545,14 @@ def test_layout_budget_without_budget_passes_with_counts(twelve_transposes, tmp_
     assert "no budget" in finding.message
 
     tflite_graph = _tflite_graph(tmp_path, _one_transpose)
-    tflite = _finding(lint_graph(tflite_graph, budgets={"TRANSPOSE": 0}), "layout-op-budget")
+    tflite = _finding(lint_graph(tflite_graph, budget=LayoutOpBudget(transpose=0)), "layout-op-budget")
     assert (tflite.status, tflite.nodes) == ("FAIL", ["nchw"])
 
 
-@pytest.mark.parametrize("budgets", [{"CONCAT": 3}, {"TRANSPOSE": -1}, {"RESHAPE": 2.5}])
-def test_layout_budget_rejects_bad_budgets(twelve_transposes, budgets):
-    with pytest.raises(UsageError):
-        lint_graph(twelve_transposes, budgets=budgets)
+@pytest.mark.parametrize("fields", [{"transpose": -1}, {"reshape": 2.5}, {"transpose": True}])
+def test_layout_budget_rejects_bad_budgets(fields):
+    with pytest.raises(UsageError, match="must be a non-negative integer"):
+        LayoutOpBudget(**fields)
 
 
 # --- rule 7: delegate coverage --------------------------------------------------------------------
@@ -663,11 +664,11 @@ def test_boundary_quantization_passes(tmp_path):
 
 def test_report_ok_strictness_dict_and_table(tmp_path):
     graph = _tflite_graph(tmp_path, _one_transpose)
-    clean = lint_graph(graph, budgets={"TRANSPOSE": 1})
+    clean = lint_graph(graph, budget=LayoutOpBudget(transpose=1))
     assert clean.ok() and clean.ok(strict=True)
     warned = lint_graph(graph, delegate_info=DelegateInfo(2, 1, 1, []))
     assert warned.ok() and not warned.ok(strict=True)
-    failed = lint_graph(graph, budgets={"TRANSPOSE": 0})
+    failed = lint_graph(graph, budget=LayoutOpBudget(transpose=0))
     assert not failed.ok()
 
     as_dict = failed.to_dict()

@@ -6,9 +6,11 @@ import json
 
 import pytest
 
+from seaformer_deploy.bench.report import BENCH_SCHEMA, BenchReport
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.export.graph import load_tflite_graph
 from seaformer_deploy.export.metadata import embed_tflite_metadata, read_model_facts
+from seaformer_deploy.export.report import ExportReport
 from seaformer_deploy.model_facts import EXPORT_SCHEMA, ModelFacts, WeightSource
 from seaformer_deploy.schema import SchemaError, check_schema
 from seaformer_deploy.tflite_file import TfliteFileError, read_tflite
@@ -61,6 +63,31 @@ def test_schema_check_names_both_versions_or_the_problem(data, message) -> None:
 
 def test_schema_check_accepts_its_own_version() -> None:
     assert check_schema({"schema": EXPORT_SCHEMA, "x": 1}, EXPORT_SCHEMA, "r")["x"] == 1
+
+
+@pytest.mark.parametrize(("reader", "what", "schema"), [(ExportReport, "export report", EXPORT_SCHEMA),
+                                                     (BenchReport, "bench report", BENCH_SCHEMA)])
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "is not readable JSON: .*No such file"),
+    ("", "is not readable JSON: Expecting value"),
+    ("{not json", "is not readable JSON"),
+    (b"\xff\xfe", "is not readable JSON"),
+    ('{"schema": "seaformer-deploy/other@1"}', "has schema 'seaformer-deploy/other@1'"),
+])
+def test_report_readers_refuse_bad_files_in_one_line(tmp_path, reader, what, schema, content, message) -> None:
+    path = tmp_path / "report.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    with pytest.raises(SchemaError, match=message) as error:
+        reader.read(path)
+    text = str(error.value)
+    assert str(path) in text and "\n" not in text and error.value.exit_code == 2
+    if "has schema" in message:
+        assert text.endswith(f"reads {schema!r}")
+    else:
+        assert text.startswith(f"{what} {path} is not readable JSON")
 
 
 def test_malformed_facts_are_one_usage_error() -> None:

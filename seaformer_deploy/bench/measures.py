@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,9 @@ from typing import Any
 from seaformer_deploy.errors import DeviceError, UsageError
 
 UNSTABLE_CV = 0.10
+
+LaunchProgress = Callable[[int, int], None]
+"""Called with (launches done, launches planned) while a device measures."""
 
 
 def _jsonable(value: Any) -> Any:

@@ -29,6 +29,7 @@ import numpy as np
 
 from seaformer_deploy.bench.measures import OpEvent, OpProfile, check_run_args
 from seaformer_deploy.errors import UsageError, first_line
+from seaformer_deploy.runtime import ONNX_PROVIDER
 
 _KERNEL_SUFFIX = "_kernel_time"
 _ORT_DTYPES = {
@@ -56,7 +57,7 @@ def _open_session(model_path: Path, num_threads: int, work_dir: str) -> Any:
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     try:
-        return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(model_path), options, providers=[ONNX_PROVIDER])
     except (
         ort_errors.InvalidProtobuf,
         ort_errors.InvalidGraph,
@@ -215,7 +216,7 @@ def profile_onnx(
     events, model_run_us = parse_ort_trace(trace, skip_runs=warmup)
     notes = [
         (
-            f"engine onnxruntime {ort.__version__} CPUExecutionProvider, {num_threads} intra-op thread(s), "
+            f"engine onnxruntime {ort.__version__} {ONNX_PROVIDER}, {num_threads} intra-op thread(s), "
             "default graph optimisations (node names are those of the optimised graph)"
         ),
         f"model_run per run (inside ORT): {np.mean(model_run_us):.0f} us; e2e: wall clock around session.run",

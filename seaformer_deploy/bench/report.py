@@ -7,7 +7,6 @@ tool comparing two reports loads them quickly.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from seaformer_deploy.bench.attribution import ModuleTable
 from seaformer_deploy.bench.measures import LatencySummary, Launch, OpProfile, OpTotal
 from seaformer_deploy.fileio import write_json_atomic
 from seaformer_deploy.model_facts import ModelFacts
-from seaformer_deploy.schema import SchemaError, check_schema
+from seaformer_deploy.schema import SchemaError, check_schema, read_json_document
 
 BENCH_SCHEMA = "seaformer-deploy/bench-report@1"
 
@@ -70,7 +69,11 @@ class DeviceSection:
 
 @dataclass(frozen=True)
 class MeasurementProtocol:
-    """How the latency was measured; ``unstable_cv`` and ``statistic`` are None for an imported log."""
+    """How the latency was measured; ``unstable_cv`` and ``statistic`` are None for an imported log.
+
+    ``delegate`` is the one that ran (an ONNX model on this host runs on onnxruntime's CPU provider, named in
+    ``execution_provider``, whatever ``--delegate`` asked for).
+    """
 
     threads: int | None
     delegate: str | None
@@ -79,6 +82,7 @@ class MeasurementProtocol:
     repeats: int
     unstable_cv: float | None = None
     statistic: str | None = None
+    execution_provider: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,7 +90,8 @@ class MeasurementProtocol:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MeasurementProtocol:
         return cls(threads=data["threads"], delegate=data["delegate"], warmup=data["warmup"], runs=data["runs"],
-                   repeats=data["repeats"], unstable_cv=data.get("unstable_cv"), statistic=data.get("statistic"))
+                   repeats=data["repeats"], unstable_cv=data.get("unstable_cv"), statistic=data.get("statistic"),
+                   execution_provider=data.get("execution_provider"))
 
 
 @dataclass(frozen=True)
@@ -303,12 +308,7 @@ class BenchReport:
     @classmethod
     def read(cls, path: str | Path) -> BenchReport:
         """Read and check the bench report at ``path``."""
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise SchemaError(f"bench report {path} is not readable JSON: {exc}") from None
-        return cls.from_dict(data, str(path))
+        return cls.from_dict(read_json_document(Path(path), "bench report"), str(path))
 
     def write(self, path: str | Path) -> Path:
         """Write the report atomically (a crash never leaves half a file)."""

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from seaformer_deploy.bench.devices.device import Device, open_device
+from seaformer_deploy.bench.devices.device import Device
+from seaformer_deploy.bench.devices.opening import open_device
 from seaformer_deploy.bench.devices.spec import DeviceKind
 from seaformer_deploy.bench.measures import UNSTABLE_CV, Launch, PartialMeasurementError, summarize
 from seaformer_deploy.bench.model_info import ModelInfo, load_model_info
@@ -90,9 +91,14 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
         raise UsageError(f"{info.path.name}: phones run .tflite models through benchmark_model")
     device = open_device(options.device, options)
     warnings = list(info.warnings)
-    protocol = MeasurementProtocol(threads=options.threads, delegate=options.delegate.value, warmup=options.warmup,
-                                   runs=options.runs, repeats=options.repeats, unstable_cv=UNSTABLE_CV,
-                                   statistic=STATISTIC)
+    execution = device.execution(info.path)
+    if execution.delegate is not options.delegate:
+        warnings.append(f"--delegate {options.delegate} does not apply to {info.path.name} on {device.name}: it ran "
+                        f"on {execution.provider or execution.delegate}, recorded as delegate {execution.delegate}")
+    protocol = MeasurementProtocol(threads=options.threads, delegate=execution.delegate.value,
+                                   warmup=options.warmup, runs=options.runs, repeats=options.repeats,
+                                   unstable_cv=UNSTABLE_CV, statistic=STATISTIC,
+                                   execution_provider=execution.provider)
 
     def write(launches: list[Launch], fingerprint: dict[str, Any], **sections: Any) -> BenchReport:
         report = build_bench_report(info, device=DeviceSection(str(options.device), fingerprint), protocol=protocol,

@@ -9,17 +9,17 @@ transposes of a non-default I/O layout, so any change that adds layout shuffling
 
 from __future__ import annotations
 
+from seaformer_deploy.export.lint import LayoutOpBudget
+from seaformer_deploy.export.options import DEFAULT_LAYOUT
 from seaformer_deploy.models.variants import variant_config
 
 PER_BLOCK = {"tflite": {"TRANSPOSE": 12, "RESHAPE": 18}, "onnx": {"TRANSPOSE": 6, "RESHAPE": 8}}
-DEFAULT_LAYOUT = {"tflite": "nhwc", "onnx": "nchw"}
 BOUNDARY_TRANSPOSES = 2
 
 
-def layout_op_budget(fmt: str, variant: str, layout: str) -> dict[str, int]:
+def layout_op_budget(fmt: str, variant: str, layout: str) -> LayoutOpBudget:
     """The TRANSPOSE / RESHAPE budget of one export configuration."""
     blocks = sum(variant_config(variant).depths)
-    budget = {op: count * blocks for op, count in PER_BLOCK[fmt].items()}
-    if layout != DEFAULT_LAYOUT[fmt]:
-        budget["TRANSPOSE"] += BOUNDARY_TRANSPOSES
-    return budget
+    boundary = BOUNDARY_TRANSPOSES if layout != DEFAULT_LAYOUT[fmt] else 0
+    return LayoutOpBudget(transpose=PER_BLOCK[fmt]["TRANSPOSE"] * blocks + boundary,
+                          reshape=PER_BLOCK[fmt]["RESHAPE"] * blocks)

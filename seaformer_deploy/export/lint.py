@@ -2,26 +2,22 @@
 
 Each rule is a function of the lint context returning a Finding (PASS / WARN / FAIL with the offending
 node names) or a Skip when it does not apply (e.g. delegate coverage of an ONNX model). `lint_graph`
-runs them all in order; `inspect_delegation` measures XNNPACK coverage with the LiteRT interpreter.
+runs them all in order into a `LintReport` (``lint_report``); XNNPACK coverage, which one rule judges, is
+measured by ``delegation.inspect_delegation``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
-
-from rich.markup import escape
-from rich.table import Table
+from dataclasses import dataclass
 
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.export.delegation import DelegateInfo
 from seaformer_deploy.export.graph import Graph, Node, count_ops
+from seaformer_deploy.export.lint_report import Finding, LintReport, Skip, Status
 
-Status = Literal["PASS", "WARN", "FAIL"]
-
-# Engine-neutral layout-op kinds (the keys of `budgets`) and their op types per format.
+# Engine-neutral layout-op kinds (the fields of `LayoutOpBudget`, upper-cased) and their op types per format.
 _LAYOUT_OPS = {
     "TRANSPOSE": {"tflite": "TRANSPOSE", "onnx": "Transpose"},
     "RESHAPE": {"tflite": "RESHAPE", "onnx": "Reshape"},
@@ -34,77 +30,30 @@ _SHAPE_OPS = {"tflite": {"SHAPE"}, "onnx": {"Shape", "Size"}}
 # Expanding fp16 / int8 weights at load time is intended, not constant work left in the graph.
 _WEIGHT_DEQUANTIZE_OPS = {"DEQUANTIZE", "DequantizeLinear"}
 _OVER_BUDGET_WARN_FRACTION = 0.10
-_MAX_TABLE_NODES = 3
 
 
 @dataclass(frozen=True)
-class Finding:
-    """The outcome of one rule, with the names of the nodes (or tensors) that violate it."""
+class LayoutOpBudget:
+    """The most TRANSPOSE and RESHAPE ops a graph may hold; None: not judged (the count is still reported)."""
 
-    rule: str
-    status: Status
-    message: str
-    nodes: list[str] = field(default_factory=list)
+    transpose: int | None = None
+    reshape: int | None = None
 
+    def __post_init__(self) -> None:
+        for kind in _LAYOUT_OPS:
+            value = self.limit(kind)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise UsageError(f"layout-op budget {kind}={value!r} must be a non-negative integer")
 
-@dataclass(frozen=True)
-class Skip:
-    """A rule that does not apply to this graph or lacks its input."""
-
-    rule: str
-    reason: str
-
-
-@dataclass
-class LintReport:
-    """All findings of one lint run, plus the rules that were skipped and why."""
-
-    findings: list[Finding]
-    skipped: list[Skip] = field(default_factory=list)
-
-    def ok(self, strict: bool = False) -> bool:
-        """No FAIL; with `strict`, no WARN either."""
-        bad = {"FAIL", "WARN"} if strict else {"FAIL"}
-        return not any(finding.status in bad for finding in self.findings)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok(strict=False),
-            "ok_strict": self.ok(strict=True),
-            "findings": [asdict(finding) for finding in self.findings],
-            "skipped": [asdict(skip) for skip in self.skipped],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LintReport:
-        """Inverse of :meth:`to_dict` (the ``ok`` fields are derived, not read)."""
-        return cls(findings=[Finding(**finding) for finding in data["findings"]],
-                   skipped=[Skip(**skip) for skip in data["skipped"]])
-
-    def render_table(self) -> Table:
-        """A console table: one row per rule, offending nodes abbreviated."""
-        table = Table(title="Graph lint", show_lines=False)
-        table.add_column("rule", style="bold", no_wrap=True)
-        table.add_column("status", no_wrap=True)
-        table.add_column("message")
-        table.add_column("nodes", overflow="fold")
-        styles = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red"}
-        for finding in self.findings:
-            shown = finding.nodes[:_MAX_TABLE_NODES]
-            if len(finding.nodes) > len(shown):
-                shown.append(f"... (+{len(finding.nodes) - len(shown)} more)")
-            status = f"[{styles[finding.status]}]{finding.status}[/]"
-            # Tensor names may contain brackets, which rich would read as markup.
-            table.add_row(finding.rule, status, escape(finding.message), escape("\n".join(shown)))
-        for skip in self.skipped:
-            table.add_row(skip.rule, "[dim]SKIP[/]", f"[dim]{escape(skip.reason)}[/]", "")
-        return table
+    def limit(self, kind: str) -> int | None:
+        """The budget of one layout-op kind (``TRANSPOSE`` or ``RESHAPE``)."""
+        return getattr(self, kind.lower())
 
 
 @dataclass(frozen=True)
 class _Context:
     graph: Graph
-    budgets: dict[str, int]
+    budget: LayoutOpBudget
     quantized: bool
     delegate_info: DelegateInfo | None
     runtime_graph: Graph | None = None
@@ -279,7 +228,7 @@ def _rule_layout_op_budget(ctx: _Context) -> Finding:
     offenders: list[Node] = []
     for kind, op_types in _LAYOUT_OPS.items():
         nodes = [node for node in graph.nodes if node.op_type == op_types[graph.format]]
-        budget = ctx.budgets.get(kind)
+        budget = ctx.budget.limit(kind)
         if budget is None:
             parts.append(f"{kind} {len(nodes)} (no budget)")
             continue
@@ -378,22 +327,10 @@ RULES: list[Callable[[_Context], Finding | Skip]] = [
 ]
 
 
-def _normalized_budgets(budgets: dict[str, int] | None) -> dict[str, int]:
-    normalized: dict[str, int] = {}
-    for key, value in (budgets or {}).items():
-        kind = key.upper()
-        if kind not in _LAYOUT_OPS:
-            raise UsageError(f"unknown layout-op budget {key!r} (expected one of {', '.join(_LAYOUT_OPS)})")
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise UsageError(f"layout-op budget {key}={value!r} must be a non-negative integer")
-        normalized[kind] = value
-    return normalized
-
-
 def lint_graph(
     graph: Graph,
     *,
-    budgets: dict[str, int] | None = None,
+    budget: LayoutOpBudget | None = None,
     quantized: bool = False,
     delegate_info: DelegateInfo | None = None,
     runtime_graph: Graph | None = None,
@@ -402,12 +339,12 @@ def lint_graph(
 
     Args:
         graph: the converted model (see `seaformer_deploy.export.graph`).
-        budgets: maximum TRANSPOSE / RESHAPE counts for this variant (keys case-insensitive).
+        budget: the most TRANSPOSE / RESHAPE ops this variant may hold (None: counts reported, not judged).
         quantized: the model is int8, so float islands are checked.
         delegate_info: XNNPACK coverage from `inspect_delegation` (TFLite only).
         runtime_graph: the graph as the runtime executes it (ONNX: `onnxruntime_optimized_graph`).
     """
-    ctx = _Context(graph, _normalized_budgets(budgets), quantized, delegate_info, runtime_graph)
+    ctx = _Context(graph, budget or LayoutOpBudget(), quantized, delegate_info, runtime_graph)
     report = LintReport(findings=[])
     for rule in RULES:
         outcome = rule(ctx)

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Literal
 
 from seaformer_deploy.errors import UsageError
-from seaformer_deploy.export.budgets import DEFAULT_LAYOUT
 
 ExportFormat = Literal["onnx", "tflite"]
 Quantization = Literal["fp32", "fp16", "int8", "dynamic"]
 FORMATS: tuple[str, ...] = ("onnx", "tflite")
+DEFAULT_LAYOUT = {"tflite": "nhwc", "onnx": "nchw"}
 QUANTIZATIONS: tuple[str, ...] = ("fp32", "fp16", "int8", "dynamic")
 
 

@@ -17,12 +17,12 @@ nobody mistakes it for a lossy export.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from seaformer_deploy.export.parity_report import ParityResult, ParityRow
 from seaformer_deploy.runtime import ExportedModel
 
 REL_L2_LIMIT = {"fp32": 1e-4, "fp16": 1e-2}
@@ -38,60 +38,6 @@ class ParityInput:
     kind: str
     name: str
     array: np.ndarray
-
-
-@dataclass
-class ParityRow:
-    kind: str
-    name: str
-    max_abs: float | None
-    rel_l2: float | None
-    argmax_agreement: float
-    top2_margin_median: float | None = None
-    class_spread_median: float | None = None
-    error_rms: float | None = None
-
-
-@dataclass
-class ParityResult:
-    quantization: str
-    output_mode: str
-    rows: list[ParityRow] = field(default_factory=list)
-    gate: dict[str, Any] = field(default_factory=dict)
-    passed: bool = False
-    reason: str = ""
-
-    def summary(self, kind: str | None = None) -> dict[str, float | None]:
-        rows = [r for r in self.rows if kind is None or r.kind == kind]
-        if not rows:
-            return {"max_abs": None, "rel_l2": None, "argmax_agreement": None, "mean_argmax_agreement": None}
-        numeric = [r for r in rows if r.rel_l2 is not None]
-        return {
-            "max_abs": max((r.max_abs for r in numeric), default=None),
-            "rel_l2": max((r.rel_l2 for r in numeric), default=None),
-            "argmax_agreement": min(r.argmax_agreement for r in rows),
-            "mean_argmax_agreement": sum(r.argmax_agreement for r in rows) / len(rows),
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "quantization": self.quantization,
-            "output_mode": self.output_mode,
-            "passed": self.passed,
-            "reason": self.reason,
-            "gate": self.gate,
-            "all_inputs": self.summary(),
-            "random_inputs": self.summary("random"),
-            "image_inputs": self.summary("image"),
-            "per_input": [asdict(r) for r in self.rows],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ParityResult:
-        """Inverse of :meth:`to_dict` (the summaries are derived from the rows, not read)."""
-        return cls(quantization=data["quantization"], output_mode=data["output_mode"],
-                   rows=[ParityRow(**row) for row in data["per_input"]], gate=dict(data["gate"]),
-                   passed=bool(data["passed"]), reason=str(data["reason"]))
 
 
 def _class_axis(output_mode: str, layout: str, ndim: int) -> int:
@@ -151,7 +97,7 @@ def check_parity(
 
     if quantization in REL_L2_LIMIT and output_mode != "labels":
         limit = REL_L2_LIMIT[quantization]
-        worst = result.summary()["rel_l2"]
+        worst = result.summary().rel_l2
         result.gate = {"metric": "rel_l2", "inputs": "all", "limit": limit, "value": worst}
         result.passed = worst is not None and worst <= limit
     else:
@@ -160,7 +106,7 @@ def check_parity(
         kind = "image" if quantization in AGREEMENT_LIMIT else None
         # Agreement is pooled over the inputs (all have the same number of pixels): the share of all pixels
         # whose class is unchanged; the worst single input is reported beside it.
-        pooled = result.summary(kind)["mean_argmax_agreement"]
+        pooled = result.summary(kind).mean_argmax_agreement
         result.gate = {"metric": "argmax_agreement", "inputs": kind or "all", "limit": limit, "value": pooled}
         result.passed = pooled is not None and pooled >= limit
         if pooled is None:

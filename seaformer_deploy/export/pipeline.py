@@ -15,7 +15,6 @@ configuration never overwrite each other's report.
 from __future__ import annotations
 
 import copy
-import platform
 import tempfile
 import time
 from collections.abc import Callable
@@ -32,15 +31,18 @@ from seaformer_deploy.export import budgets, convert
 from seaformer_deploy.export.calibration import load_calibration_images, load_parity_images, same_source
 from seaformer_deploy.export.delegation import DelegateInfo, inspect_delegation
 from seaformer_deploy.export.graph import Graph, load_graph, onnxruntime_optimized_graph, op_histogram
-from seaformer_deploy.export.lint import LintReport, lint_graph
+from seaformer_deploy.export.lint import lint_graph
+from seaformer_deploy.export.lint_report import LintReport
 from seaformer_deploy.export.metadata import embed_onnx_metadata, embed_tflite_metadata
 from seaformer_deploy.export.options import FORMATS, QUANTIZATIONS, ExportOptions, artifact_stem
-from seaformer_deploy.export.parity import ParityInput, ParityResult, check_parity
+from seaformer_deploy.export.parity import ParityInput, check_parity
+from seaformer_deploy.export.parity_report import ParityResult
 from seaformer_deploy.export.quantize import QuantizationInfo, quantize_onnx, quantize_tflite
 from seaformer_deploy.export.report import (
     Artifact,
     ExportReport,
     ExportResult,
+    HostInfo,
     HowToRun,
     output_description,
     raise_for_result,
@@ -229,7 +231,7 @@ def lint_staged(plan: ExportPlan, staged: Path) -> tuple[Graph, DelegateInfo | N
     graph = load_graph(staged)
     delegation = inspect_delegation(staged) if fmt == "tflite" else None
     runtime_graph = onnxruntime_optimized_graph(staged) if fmt == "onnx" else None
-    report = lint_graph(graph, budgets=budgets.layout_op_budget(fmt, plan.variant, plan.layout),
+    report = lint_graph(graph, budget=budgets.layout_op_budget(fmt, plan.variant, plan.layout),
                         quantized=plan.options.quant in ("int8", "dynamic"), delegate_info=delegation,
                         runtime_graph=runtime_graph)
     return graph, delegation, report
@@ -260,7 +262,7 @@ def assemble_report(plan: ExportPlan, facts: ModelFacts, model: Any, staged: Pat
         quantization_details=None if quantization is None else replace(
             quantization, calibration_source=images.calibration_source),
         options=options, tool_versions=tool_versions(),
-        host={"machine": platform.machine(), "system": platform.system(), "torch_threads": torch.get_num_threads()},
+        host=HostInfo.this_host(torch_threads=torch.get_num_threads()),
         timings_s=timings, export_seconds=round(time.perf_counter() - started, 3),
         converter_log_tail=converter_log.strip().splitlines()[-20:],
         warnings=images.warnings + model.weights.warnings,

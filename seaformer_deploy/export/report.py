@@ -7,7 +7,6 @@ version first, so the CLIs and later tools read attributes instead of string key
 
 from __future__ import annotations
 
-import json
 import platform
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -15,14 +14,14 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
-from seaformer_deploy.errors import CheckFailedError, UsageError
+from seaformer_deploy.errors import CheckFailedError
 from seaformer_deploy.export.delegation import DelegateInfo
-from seaformer_deploy.export.lint import LintReport
+from seaformer_deploy.export.lint_report import LintReport
 from seaformer_deploy.export.options import ExportOptions
-from seaformer_deploy.export.parity import ParityResult
+from seaformer_deploy.export.parity_report import ParityResult
 from seaformer_deploy.export.quantize.common import QuantizationInfo
 from seaformer_deploy.model_facts import EXPORT_SCHEMA, ModelFacts
-from seaformer_deploy.schema import SchemaError, check_schema
+from seaformer_deploy.schema import SchemaError, check_schema, read_json_document
 from seaformer_deploy.weights.provenance import CheckpointInfo
 
 T = TypeVar("T")
@@ -48,6 +47,27 @@ class HowToRun:
     output: str
 
 
+@dataclass(frozen=True)
+class HostInfo:
+    """The machine that exported: architecture, operating system and the threads torch ran with."""
+
+    machine: str
+    system: str
+    torch_threads: int
+
+    @classmethod
+    def this_host(cls, torch_threads: int) -> HostInfo:
+        return cls(machine=platform.machine(), system=platform.system(), torch_threads=torch_threads)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HostInfo:
+        return cls(machine=str(data["machine"]), system=str(data["system"]),
+                   torch_threads=int(data["torch_threads"]))
+
+
 @dataclass
 class ExportReport:
     """Everything one export found out; the JSON report is ``to_dict()``."""
@@ -69,7 +89,7 @@ class ExportReport:
     quantization_details: QuantizationInfo | None
     options: ExportOptions
     tool_versions: dict[str, str]
-    host: dict[str, Any]
+    host: HostInfo
     timings_s: dict[str, float]
     export_seconds: float
     converter_log_tail: list[str]
@@ -93,7 +113,7 @@ class ExportReport:
             "quantization_details": None if self.quantization_details is None else self.quantization_details.to_dict(),
             "options": asdict(self.options),
             "tool_versions": self.tool_versions,
-            "host": self.host,
+            "host": self.host.to_dict(),
             "timings_s": self.timings_s,
             "export_seconds": self.export_seconds,
             "converter_log_tail": self.converter_log_tail,
@@ -124,7 +144,7 @@ class ExportReport:
                 quantization_details=_optional(report["quantization_details"], QuantizationInfo.from_dict),
                 options=ExportOptions(**report["options"]),
                 tool_versions=dict(report["tool_versions"]),
-                host=dict(report["host"]),
+                host=HostInfo.from_dict(report["host"]),
                 timings_s=dict(report["timings_s"]),
                 export_seconds=float(report["export_seconds"]),
                 converter_log_tail=list(report["converter_log_tail"]),
@@ -138,12 +158,7 @@ class ExportReport:
     @classmethod
     def read(cls, path: str | Path) -> ExportReport:
         """Read and check the export report at ``path``."""
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UsageError(f"export report {path} is not readable JSON: {exc}") from None
-        return cls.from_dict(data, str(path))
+        return cls.from_dict(read_json_document(Path(path), "export report"), str(path))
 
 
 def _optional(data: Any, parse: Callable[[Any], T]) -> T | None:

@@ -31,8 +31,8 @@ def print_export_summary(result: ExportResult, console: Console) -> None:
     table.add_row("output", report.how_to_run.output)
     parity = report.parity
     rows = parity.summary()
-    table.add_row("parity", f"max abs {_fmt(rows['max_abs'], '.3g')}, rel L2 {_fmt(rows['rel_l2'], '.3g')}, "
-                            f"argmax agreement {_fmt(rows['argmax_agreement'], '.4f')}")
+    table.add_row("parity", f"max abs {_fmt(rows.max_abs, '.3g')}, rel L2 {_fmt(rows.rel_l2, '.3g')}, "
+                            f"argmax agreement {_fmt(rows.argmax_agreement, '.4f')}")
     colour = "green" if parity.passed else "bold red"
     table.add_row("", f"[{colour}]{parity.reason}[/]")
     if report.delegation is not None:

@@ -1,2 +1,2 @@
-"""Where models are measured: the ``Device`` protocol and ``open_device`` (``device``), the parsed ``--device``
-and ``--delegate`` (``spec``), this host (``local``) and an Android phone over adb (``phone``)."""
+"""Where models are measured: the ``Device`` protocol (``device``), ``open_device`` (``opening``), the parsed
+``--device`` and ``--delegate`` (``spec``), this host (``local``) and an Android phone over adb (``phone``)."""

@@ -1,5 +1,6 @@
-"""The ``local`` device: this host's CPU, TFLite through ai-edge-litert (XNNPACK) and ONNX through
-onnxruntime. Each launch is a fresh interpreter/session, like an independent process launch on a phone."""
+"""The ``local`` device: this host's CPU, TFLite through ai-edge-litert (XNNPACK, or its builtin kernels for
+``--delegate cpu``) and ONNX through onnxruntime's CPU execution provider. Each launch is a fresh
+interpreter/session, like an independent process launch on a phone."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from seaformer_deploy.bench.devices.device import LaunchProgress
+from seaformer_deploy.bench.devices.device import Execution
 from seaformer_deploy.bench.devices.spec import Delegate, DeviceKind
-from seaformer_deploy.bench.measures import DeviceProfile, Launch, RunStats
+from seaformer_deploy.bench.measures import DeviceProfile, Launch, LaunchProgress, RunStats
 from seaformer_deploy.errors import UsageError
-from seaformer_deploy.runtime import ExportedModel, load_exported
+from seaformer_deploy.runtime import ONNX_PROVIDER, ExportedModel, KernelMode, load_exported
 
 # XNNPACK is TFLite's default CPU path; ``cpu`` means the builtin kernels (and is what ONNX Runtime runs).
 LOCAL_DELEGATES = (Delegate.XNNPACK, Delegate.CPU)
@@ -49,6 +50,8 @@ class LocalDevice:
             raise UsageError(f"delegate {delegate.value!r} is not available on the local device "
                              f"({', '.join(d.value for d in LOCAL_DELEGATES)})")
         self.threads = threads
+        self.delegate = delegate
+        self._tflite_kernels: KernelMode = "builtin" if delegate is Delegate.CPU else "xnnpack"
         self._loaded: dict[Path, ExportedModel] = {}
 
     def fingerprint(self) -> dict[str, Any]:
@@ -71,13 +74,19 @@ class LocalDevice:
             "runtimes": versions,
         }
 
+    def execution(self, model_path: Path) -> Execution:
+        """A .tflite runs with the delegate asked for; an .onnx always on onnxruntime's CPU provider."""
+        if model_path.suffix == ".onnx":
+            return Execution(Delegate.CPU, ONNX_PROVIDER)
+        return Execution(self.delegate)
+
     def measure(self, model_path: Path, sample: np.ndarray, *, warmup: int, runs: int, repeats: int,
                 progress: LaunchProgress | None = None) -> list[Launch]:
         """``repeats`` launches, each a fresh runtime session timing ``runs`` inferences after ``warmup``."""
         launches = []
         for index in range(repeats):
             started = time.perf_counter()
-            model = load_exported(model_path, num_threads=self.threads)
+            model = load_exported(model_path, num_threads=self.threads, tflite_kernels=self._tflite_kernels)
             samples = model.time_invocations(sample, warmup=warmup, runs=runs)
             launches.append(Launch(index=index, stats=RunStats.from_samples(samples), per_run_us=samples,
                                    source=f"host timer around {model.engine} invoke",
@@ -88,13 +97,13 @@ class LocalDevice:
         return launches
 
     def profile(self, model_path: Path, sample: np.ndarray, *, runs: int, warmup: int) -> DeviceProfile:
-        """Per-op latency: LiteRT's profiler (XNNPACK kernels, mapped to nodes) for .tflite, onnxruntime's for
-        .onnx; both attribute directly, so there is no separate delegate profile."""
+        """Per-op latency: LiteRT's profiler (on the kernels the delegate names, mapped to nodes) for .tflite,
+        onnxruntime's for .onnx; both attribute directly, so there is no separate delegate profile."""
         if model_path.suffix == ".tflite":
             from seaformer_deploy.bench.litert.profiler import profile_tflite
 
             return DeviceProfile(profile_tflite(model_path, [sample], num_threads=self.threads, runs=runs,
-                                                warmup=warmup))
+                                                warmup=warmup, kernel_mode=self._tflite_kernels))
         from seaformer_deploy.bench.ort_profiler import profile_onnx
 
         return DeviceProfile(profile_onnx(model_path, [sample], num_threads=self.threads, runs=runs, warmup=warmup))
@@ -102,7 +111,8 @@ class LocalDevice:
     def predict(self, model_path: Path, batch: np.ndarray) -> np.ndarray:
         """The model's output for one input on this host (the runtime session is kept until ``close``)."""
         if model_path not in self._loaded:
-            self._loaded[model_path] = load_exported(model_path, num_threads=self.threads)
+            self._loaded[model_path] = load_exported(model_path, num_threads=self.threads,
+                                                     tflite_kernels=self._tflite_kernels)
         return self._loaded[model_path].run(batch)
 
     def close(self) -> None:

@@ -13,9 +13,9 @@ from seaformer_deploy.bench.adb.client import AdbDevice, find_adb, resolve_seria
 from seaformer_deploy.bench.adb.launches import find_benchmark_binary, run_benchmark_launches
 from seaformer_deploy.bench.benchmark_model.convert import profile_from_log
 from seaformer_deploy.bench.benchmark_model.parser import parse_benchmark_log, parse_op_profile_csv
-from seaformer_deploy.bench.devices.device import LaunchProgress
+from seaformer_deploy.bench.devices.device import Execution
 from seaformer_deploy.bench.devices.spec import Delegate, DeviceKind, DeviceSpec
-from seaformer_deploy.bench.measures import DeviceProfile, Launch, OpProfile
+from seaformer_deploy.bench.measures import DeviceProfile, Launch, LaunchProgress, OpProfile
 from seaformer_deploy.bench.options import BenchOptions
 from seaformer_deploy.errors import DeviceError
 from seaformer_deploy.runtime import TensorSpec
@@ -52,6 +52,10 @@ class PhoneDevice:
         }
         settings.update(overrides)
         return run_benchmark_launches(self.device, model=model_path, binary=self.binary, **settings)
+
+    def execution(self, model_path: Path) -> Execution:
+        """benchmark_model applies the delegate asked for (a .tflite is all a phone runs)."""
+        return Execution(self.options.delegate)
 
     def fingerprint(self) -> dict[str, Any]:
         details = self.device.fingerprint()

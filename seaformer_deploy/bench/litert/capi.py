@@ -18,19 +18,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
 from seaformer_deploy.errors import SeaformerError, UsageError
+from seaformer_deploy.runtime import KernelMode
 
 VERIFIED_LITERT_VERSION = "2.3.0"
 """The ai-edge-litert release whose ``libLiteRt.so`` ABI (struct layouts, option keys) was checked."""
 
 PROFILED_EVENT_SIZE = 104
 """``sizeof(ProfiledEventData)`` on x86-64 for the verified release."""
-
-KernelMode = Literal["xnnpack", "builtin"]
 
 # LiteRtProfilerEventType values (litert_profiler_event.h).
 EVENT_DEFAULT = 1

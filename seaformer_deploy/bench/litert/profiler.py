@@ -35,13 +35,13 @@ from seaformer_deploy.bench.litert.capi import (
     EVENT_DELEGATE_PROFILED_OPERATOR_INVOKE,
     EVENT_OPERATOR_INVOKE,
     CompiledSession,
-    KernelMode,
     RawEvent,
 )
 from seaformer_deploy.bench.litert.nodes import TfliteNode, read_tflite_nodes
 from seaformer_deploy.bench.litert.xnnpack_alignment import align_xnnpack_operators, is_helper, xnn_compatible
 from seaformer_deploy.bench.measures import OpEvent, OpProfile, check_run_args
 from seaformer_deploy.errors import UsageError
+from seaformer_deploy.runtime import KernelMode
 
 
 def _prepare_inputs(inputs: Sequence[np.ndarray], types: Sequence[capi.RankedTensorType]) -> list[np.ndarray]:
