@@ -13,8 +13,9 @@ import click
 
 from seaformer_deploy.cli.common import CONTEXT_SETTINGS, debug_option, handle_errors
 
-# Where the HTML report with plots will be written once ``seaformer-report html`` is available to call from here.
-HTML_REPORT_HOOK = "the HTML report (seaformer-report html) is not wired into the demo yet"
+# HOOK: the HTML report with plots. When ``seaformer-report html`` is in this package, call it here on the bench
+# reports ``run_demo`` wrote (``row.report`` of every row but PyTorch's) and print the page's path instead.
+HTML_REPORT_HOOK = "not written yet (seaformer-report html is not part of this checkout)"
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
