@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVICE ?= local
 PYTEST_ARGS ?=
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: install test test-fast lint demo export-all bench perf clean
 
@@ -17,12 +18,16 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-test: install
+test: install $(CHROMIUM)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # The unit tests only (under a minute): everything not marked slow (conversions, exports, training).
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+# The HTML report test opens pages in Debian's chromium (browser downloads are not reachable; CI runs as root).
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 lint: install
 	$(BIN)/ruff check seaformer_deploy tests benchmarks export bench scripts
@@ -45,6 +50,7 @@ bench: install
 perf: install
 	$(BIN)/python benchmarks/export_times.py --output build/perf/export_times.json
 	$(BIN)/python benchmarks/int8_weights.py --output build/perf/int8_weights.json
+	$(BIN)/python benchmarks/regression_calibration.py --output build/perf/regression_calibration.json
 
 clean:
 	rm -rf build .pytest_cache

@@ -4,7 +4,8 @@ side by side on this host, on the demo validation split.
 Steps: PyTorch eager (latency and mIoU, the reference every other row is compared with) -> for each runtime
 (ONNX fp32, TFLite fp32, TFLite int8 calibrated on the demo training split, TFLite with the label map in the
 graph): export (parity-checked, linted) then ``benchmark`` on the local device with ``--reference`` -> one row
-per runtime for ``bench.side_by_side``.
+per runtime for ``bench.side_by_side`` -> the HTML page of the bench reports (``seaformer-report html``'s
+overview: latency, modules, accuracy vs latency).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from seaformer_deploy.export.options import ExportOptions
 from seaformer_deploy.export.report import ExportResult
 
 Progress = Callable[[str], None]
+
+HTML_NAME = "demo-report.html"
 
 DEMO_BENCH = BenchOptions(device="local", warmup=3, runs=20, repeats=3, dataset="demo", reference=True)
 
@@ -43,6 +46,7 @@ class DemoResult:
     title: str
     rows: list[RuntimeRow] = field(default_factory=list)
     exports: list[ExportResult] = field(default_factory=list)
+    html_path: Path | None = None
     seconds: float = 0.0
 
 
@@ -55,7 +59,7 @@ def run_demo(output_dir: str | Path, *, variant: str = "T", input_size: str = "2
     output_dir = Path(output_dir)
     say = progress or (lambda _message: None)
     exports = demo_exports(variant, input_size)
-    total = 1 + 2 * len(exports)
+    total = 2 + 2 * len(exports)
     height, width = exports[0][1].resolved_input_hw()
     result = DemoResult(title=f"SeaFormer-{variant.upper()} seg {height}x{width}, demo checkpoint, this host "
                               f"(1 thread), demo validation split")
@@ -65,8 +69,22 @@ def run_demo(output_dir: str | Path, *, variant: str = "T", input_size: str = "2
         # Every export and report records the demo weights; the demo says it once, under its table.
         warnings.simplefilter("ignore", DemoWeightsWarning)
         _export_and_bench(exports, output_dir, result, say, total)
+    say(f"[{total}/{total}] HTML report")
+    result.html_path = write_html_report([row.report for row in result.rows if row.report is not None],
+                                         output_dir / HTML_NAME)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def write_html_report(reports: list[Path], path: Path) -> Path:
+    """The overview page of ``reports`` (what ``seaformer-report html`` writes), atomically at ``path``."""
+    from seaformer_deploy.fileio import write_bytes_atomic
+    from seaformer_deploy.report.html import render_overview_html
+    from seaformer_deploy.report.matching import collect_runs
+
+    runs = [run for report in reports for run in collect_runs(report)]
+    write_bytes_atomic(path, render_overview_html(runs).encode())
+    return path
 
 
 def _export_and_bench(exports: list[tuple[str, ExportOptions]], output_dir: Path, result: DemoResult,

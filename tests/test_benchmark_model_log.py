@@ -49,7 +49,9 @@ def as_logcat(text: str) -> str:
 def test_s1_old_format_tables_with_start_column():
     log = parse_benchmark_log(fixture("s1_readme_excerpt_old_format.txt"))
     assert log.timings_us == {"warmup_avg": 83235.0, "init": 38467.0, "inference_avg": 79760.9}
-    assert log.warmup is None and log.inference is None and log.init_profile is None
+    # No statistics lines: the summary's average is the latency, the run count unknown (0).
+    assert log.warmup is None and log.init_profile is None
+    assert log.inference == RunStats(0, None, None, None, None, 79760.9, None)
     prof = log.op_profile
     assert prof is not None and prof.phase == "regular" and not prof.csv and not prof.truncated
     assert prof.run_order == [
@@ -66,7 +68,7 @@ def test_s1_old_format_tables_with_start_column():
     assert [r.node_type for r in prof.by_node_type] == [
         "CONV_2D", "DEPTHWISE_CONV_2D", "SOFTMAX", "RESHAPE", "AVERAGE_POOL_2D"]
     assert prof.timing_summary == RunStats(50, 79449, 81350, 77385, 88213, 79732, 1929)
-    assert log.warnings == []
+    assert log.warnings == ["the log has no statistics line for the regular runs: latency is the summary's average"]
 
 
 def test_s2_nnapi_run_order_excerpt():

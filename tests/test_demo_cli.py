@@ -17,7 +17,12 @@ def test_demo_prints_one_table_of_every_runtime_and_writes_their_reports(tmp_pat
     assert result.exit_code == 0, result.output
     for runtime in RUNTIMES:
         assert runtime.split()[-1] in result.stderr
-    assert "[9/9] bench TFLite labels" in result.stderr and "demo took" in result.stdout
+    assert "[9/10] bench TFLite labels" in result.stderr and "[10/10] HTML report" in result.stderr
+    assert "demo took" in result.stdout
+    html = tmp_path / "demo-report.html"
+    assert f"html report: {html}" in result.stdout
+    page = html.read_text()
+    assert page.count("<svg") + page.count("<img") >= 1 and "seaformer-t-seg-64x64-int8.tflite" in page
     assert "DEMO WEIGHTS" not in result.stderr, "the per-export warning is said once, under the table"
     assert len(list(tmp_path.glob("*.bench.json"))) == 4
     assert {p.name for p in tmp_path.glob("*.tflite")} == {

@@ -139,7 +139,8 @@ class Launch:
     """One independent launch: statistics of its measured runs (microseconds) and its conditions.
 
     ``thermal_before`` is the cooldown gate's last reading and ``thermal_after`` the reading right after the
-    process ended (phones only); ``retries`` counts the throttled runs of this launch that were thrown away.
+    process ended (phones only); ``retries`` counts the throttled runs of this launch that were thrown away and
+    ``cooldown_wait_s`` the seconds the cooldown gate waited before it (retries included; None off phones).
     ``process`` is the phone process's raw output; it is not part of the report.
     """
 
@@ -153,6 +154,7 @@ class Launch:
     retries: int = 0
     duration_s: float | None = None
     memory: dict[str, Any] | None = None
+    cooldown_wait_s: float | None = None
     process: PhoneProcess | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -170,6 +172,7 @@ class Launch:
             "thermal_after": None if self.thermal_after is None else self.thermal_after.to_dict(),
             "throttled": self.throttled,
             "retries": self.retries,
+            "cooldown_wait_s": self.cooldown_wait_s,
             "duration_s": self.duration_s,
             "memory": self.memory,
         }
@@ -181,7 +184,7 @@ class Launch:
                    thermal_before=_thermal_or_none(data["thermal_before"]),
                    thermal_after=_thermal_or_none(data["thermal_after"]),
                    throttled=data["throttled"], retries=data["retries"], duration_s=data["duration_s"],
-                   memory=data["memory"])
+                   memory=data["memory"], cooldown_wait_s=data.get("cooldown_wait_s"))
 
 
 class PartialMeasurementError(DeviceError):
@@ -224,6 +227,10 @@ class LatencySummary:
         return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
 
 
+def _ms(us: float | None) -> float | None:
+    return None if us is None else us / 1e3
+
+
 def summarize(launches: list[Launch]) -> LatencySummary:
     """Median of launch centres, spread across launches and the stability verdict."""
     centres = [launch.centre_us for launch in launches if launch.centre_us is not None]
@@ -242,8 +249,11 @@ def summarize(launches: list[Launch]) -> LatencySummary:
         launches=len(centres),
         median_ms=statistics.median(centres) / 1e3,
         mean_ms=mean / 1e3,
-        min_ms=min(launch.stats.min_us for launch in launches if launch.stats.min_us is not None) / 1e3,
-        max_ms=max(launch.stats.max_us for launch in launches if launch.stats.max_us is not None) / 1e3,
+        # A launch imported from a summary-only log knows its average alone.
+        min_ms=_ms(min((launch.stats.min_us for launch in launches if launch.stats.min_us is not None),
+                       default=None)),
+        max_ms=_ms(max((launch.stats.max_us for launch in launches if launch.stats.max_us is not None),
+                       default=None)),
         p90_ms=all_runs[len(all_runs) * 90 // 100] / 1e3 if all_runs else None,
         cv_between_launches=cv,
         runs_per_launch=[launch.stats.count for launch in launches],

@@ -6,6 +6,12 @@ from dataclasses import dataclass
 
 from seaformer_deploy.bench.devices.spec import LOCAL, Delegate, DeviceSpec
 
+# The phone's cooldown gate: before every launch, wait until thermal status is 0 and the hottest CPU zone is
+# below COOLDOWN_TEMP_C, at most COOLDOWN_MAX_S (MLPerf Mobile cools phones 1 to 5 minutes between runs; the
+# gate waits only while the phone is hot, so the cap is the upper end).
+COOLDOWN_TEMP_C = 45.0
+COOLDOWN_MAX_S = 300.0
+
 
 @dataclass(frozen=True)
 class BenchOptions:
@@ -25,7 +31,8 @@ class BenchOptions:
     adb: str | None = None
     benchmark_binary: str | None = None
     cpu_mask: str | None = None
-    cooldown_s: float = 30.0
+    cooldown_temp_c: float = COOLDOWN_TEMP_C
+    cooldown_max_s: float = COOLDOWN_MAX_S
 
     def __post_init__(self) -> None:
         # Library callers and suite files spell them as on the command line ("adb:R58M", "cpu").

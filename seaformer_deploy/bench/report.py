@@ -22,24 +22,31 @@ BENCH_SCHEMA = "seaformer-deploy/bench-report@1"
 
 @dataclass(frozen=True)
 class ReportedModel:
-    """The benchmarked model file: where, how big, its hash, its embedded facts and part of its export report."""
+    """The benchmarked model file: where, how big, its hash, its embedded facts and part of its export report.
 
-    path: str
+    A log imported without our model knows only what the log names: ``path`` is the graph it logged (or None),
+    and ``format``, ``bytes``, ``sha256`` and ``facts`` are None.
+    """
+
+    path: str | None
     file: str
-    format: str
-    bytes: int
-    sha256: str
-    facts: ModelFacts
+    format: str | None
+    bytes: int | None
+    sha256: str | None
+    facts: ModelFacts | None
     export_report: dict[str, Any] | None
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "file": self.file, "format": self.format, "bytes": self.bytes,
-                "sha256": self.sha256, "facts": self.facts.to_dict(), "export_report": self.export_report}
+                "sha256": self.sha256, "facts": None if self.facts is None else self.facts.to_dict(),
+                "export_report": self.export_report}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReportedModel:
+        facts = data["facts"]
         return cls(path=data["path"], file=data["file"], format=data["format"], bytes=data["bytes"],
-                   sha256=data["sha256"], facts=ModelFacts.from_dict(data["facts"], "the report's model facts"),
+                   sha256=data["sha256"],
+                   facts=None if facts is None else ModelFacts.from_dict(facts, "the report's model facts"),
                    export_report=data["export_report"])
 
 
@@ -69,7 +76,8 @@ class DeviceSection:
 
 @dataclass(frozen=True)
 class MeasurementProtocol:
-    """How the latency was measured; ``unstable_cv`` and ``statistic`` are None for an imported log.
+    """How the latency was measured; ``unstable_cv`` and ``statistic`` are None for an imported log, the
+    cooldown gate's settings (``cooldown_temp_c``, ``cooldown_max_s``) None off phones.
 
     ``delegate`` is the one that ran (an ONNX model on this host runs on onnxruntime's CPU provider, named in
     ``execution_provider``, whatever ``--delegate`` asked for).
@@ -83,6 +91,8 @@ class MeasurementProtocol:
     unstable_cv: float | None = None
     statistic: str | None = None
     execution_provider: str | None = None
+    cooldown_temp_c: float | None = None
+    cooldown_max_s: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,7 +101,8 @@ class MeasurementProtocol:
     def from_dict(cls, data: dict[str, Any]) -> MeasurementProtocol:
         return cls(threads=data["threads"], delegate=data["delegate"], warmup=data["warmup"], runs=data["runs"],
                    repeats=data["repeats"], unstable_cv=data.get("unstable_cv"), statistic=data.get("statistic"),
-                   execution_provider=data.get("execution_provider"))
+                   execution_provider=data.get("execution_provider"),
+                   cooldown_temp_c=data.get("cooldown_temp_c"), cooldown_max_s=data.get("cooldown_max_s"))
 
 
 @dataclass(frozen=True)
@@ -140,20 +151,24 @@ class OpProfileSummary:
 
 @dataclass(frozen=True)
 class ProfileSection:
-    """The per-op profile, its module table, and (phones with XNNPACK) the delegate's own op-type rows."""
+    """The per-op profile, its module table, and (phones with XNNPACK) the delegate's own op-type rows.
+
+    ``modules`` is None when the ops cannot be attributed: a log of another model, or a phone build that
+    cannot run the builtin kernels (its XNNPACK rows are then ``ops``).
+    """
 
     ops: OpProfileSummary
-    modules: ModuleTable
+    modules: ModuleTable | None
     delegate_ops: OpProfileSummary | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.ops.to_dict(), "modules": self.modules.to_dict(),
+        return {**self.ops.to_dict(), "modules": None if self.modules is None else self.modules.to_dict(),
                 "delegate_ops": None if self.delegate_ops is None else self.delegate_ops.to_dict()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProfileSection:
         delegate_ops = data.get("delegate_ops")
-        return cls(ops=OpProfileSummary.from_dict(data), modules=ModuleTable.from_dict(data["modules"]),
+        return cls(ops=OpProfileSummary.from_dict(data), modules=_optional(data, "modules", ModuleTable.from_dict),
                    delegate_ops=None if delegate_ops is None else OpProfileSummary.from_dict(delegate_ops))
 
 

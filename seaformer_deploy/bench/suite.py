@@ -1,4 +1,5 @@
-"""Benchmark suites (``bench/*.json``): a list of export recipes with how to measure each, run on one device.
+"""Benchmark suites (``bench/*.json``): a list of export recipes with how to measure each, run on one device or
+on a list of phones (each entry then runs on all of them in parallel, see ``devices.fleet``).
 
 A model missing from the suite's ``models_dir`` is exported from its recipe first, so a suite runs on a fresh
 clone. Entries may be restricted to some device kinds (``"devices": ["local"]`` for ONNX models).
@@ -23,10 +24,14 @@ _ENTRY_KEYS = {f.name for f in fields(BenchOptions)} - {"device", "adb", "benchm
 
 @dataclass
 class SuiteOutcome:
+    """One entry on one device: its result, why it was skipped, or (a phone of a fleet) why it failed."""
+
     recipe: str
     model: Path | None
     result: BenchResult | None
     skipped: str | None = None
+    device: str | None = None
+    error: str | None = None
 
 
 def load_suite(path: str | Path) -> dict[str, Any]:
@@ -74,5 +79,14 @@ def run_suite(path: str | Path, base: BenchOptions, output_dir: str | Path, *,
             raise_for_result(export(recipe, models_dir))
         say(f"benchmarking {model.name} on {base.device}")
         options = replace(base, **{k: v for k, v in entry.items() if k in _ENTRY_KEYS})
-        outcomes.append(SuiteOutcome(entry["recipe"], model, benchmark(model, options, output_dir, progress=progress)))
+        if options.device.is_fleet:
+            from seaformer_deploy.bench.devices.fleet import run_fleet
+
+            fleet = run_fleet(model, options, output_dir, announce=say)
+            outcomes += [SuiteOutcome(entry["recipe"], model, phone.result, device=f"adb:{phone.serial}",
+                                      skipped=phone.error if phone.skipped else None,
+                                      error=None if phone.skipped else phone.error) for phone in fleet.outcomes]
+            continue
+        outcomes.append(SuiteOutcome(entry["recipe"], model, benchmark(model, options, output_dir, progress=progress),
+                                     device=str(options.device)))
     return outcomes

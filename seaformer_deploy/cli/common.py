@@ -65,7 +65,8 @@ def bench_device_options(function: F) -> F:
     """
     return _apply(function, [
         click.option("--device", default="local", show_default=True,
-                     help="local, adb (the only phone) or adb:SERIAL."),
+                     help="local, adb (the only phone), adb:SERIAL, adb:SERIAL1,SERIAL2 or adb:all "
+                          "(phones in parallel, one report each plus a combined table)."),
         click.option("--adb", help="adb executable [default: $ADB, PATH, then adbutils' bundled adb]."),
         click.option("--benchmark-binary", envvar="SEAFORMER_BENCHMARK_MODEL",
                      help="benchmark_model for the phone [env: SEAFORMER_BENCHMARK_MODEL]."),

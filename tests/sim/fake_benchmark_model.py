@@ -27,7 +27,8 @@ OutputSaver writes). ``--input_layer_value_files`` needs ``--input_layer`` and `
 naming every model input in order, as in the real tool; ``::`` in a name stands for ``:``.
 
 Simulator hooks (environment): ``SEAFORMER_SIM_EVENTS`` names a JSON-lines file that gets a "start" and
-an "end" event per launch (the simulated phone heats up from those); ``SEAFORMER_SIM_CRASH_ON`` lists
+an "end" event per launch, with the host time ``t`` (the simulated phone heats up from those; tests read when
+each phone was busy); ``SEAFORMER_SIM_CRASH_ON`` lists
 1-based launch numbers that die of SIGSEGV right after loading the model.
 """
 
@@ -40,7 +41,9 @@ import re
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+
+from generations import GENERATIONS, litert_line, litert_results_block
+from profile_tables import Node, Stat, cpp, litert_rows, profile_report, xnnpack_rows
 
 FLAG_TYPES: dict[str, type] = {
     "graph": str,
@@ -68,6 +71,11 @@ FLAG_TYPES: dict[str, type] = {
     "output_filepath": str,
     "allow_fp16": bool,
     "signature_to_run_for": str,
+    "use_cpu": bool,
+    "use_npu": bool,
+    "use_profiler": bool,
+    "result_file_path": str,
+    "help": bool,
 }
 DEFAULTS: dict[str, object] = {
     "graph": "",
@@ -95,6 +103,11 @@ DEFAULTS: dict[str, object] = {
     "output_filepath": "",
     "allow_fp16": False,
     "signature_to_run_for": "",
+    "use_cpu": True,
+    "use_npu": False,
+    "use_profiler": False,
+    "result_file_path": "",
+    "help": False,
 }
 # (flag, description) in the order BenchmarkModel/BenchmarkTfLiteModel::LogParams prints them.
 LOGGED_PARAMS = (
@@ -122,8 +135,11 @@ LOGGED_PARAMS = (
 MAC_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "FULLY_CONNECTED", "BATCH_MATMUL"}
 
 
+GENERATION = GENERATIONS["current"]
+
+
 def info(text: str) -> None:
-    print(f"INFO: {text}", flush=True)
+    print(f"INFO: {text}" if GENERATION.info_prefix else text, flush=True)
 
 
 def error(text: str) -> None:
@@ -137,246 +153,23 @@ def fatal(text: str) -> None:
     os.abort()
 
 
-def cpp(value: float) -> str:
-    """A double as C++ ``operator<<`` prints it by default (6 significant digits, %g style)."""
-    return f"{value:.6g}"
-
-
 def fmt_param(value: object) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     return cpp(value) if isinstance(value, float) else str(value)
 
 
-@dataclass
-class Stat:
-    """tsl::Stat<int64_t>: the statistics benchmark_model prints."""
-
-    values: list[int] = field(default_factory=list)
-
-    def add(self, value: int) -> None:
-        self.values.append(int(value))
-
-    @property
-    def count(self) -> int:
-        return len(self.values)
-
-    @property
-    def total(self) -> int:
-        return sum(self.values)
-
-    @property
-    def first(self) -> int:
-        return self.values[0] if self.values else 0
-
-    @property
-    def avg(self) -> float:
-        return self.total / self.count if self.values else math.nan
-
-    def std(self) -> int:
-        if self.count == 0 or min(self.values) == max(self.values):
-            return 0
-        # Population variance, then sqrt; both pass through int64 in tsl::Stat.
-        variance = int(sum(v * v for v in self.values) / self.count - self.avg * self.avg)
-        return int(math.sqrt(max(variance, 0)))
-
-    def text(self) -> str:
-        if not self.values:
-            return "count=0"
-        if min(self.values) == max(self.values):
-            return f"count={self.count} curr={self.values[-1]}" + ("(all same)" if self.count > 1 else "")
-        return (
-            f"count={self.count} first={self.first} curr={self.values[-1]} min={min(self.values)} "
-            f"max={max(self.values)} avg={cpp(self.avg)} std={self.std()}"
-        )
-
-
-@dataclass
-class Node:
-    name: str
-    type: str
-    run_order: int
-    elapsed: Stat = field(default_factory=Stat)
-    mem_kb: float = 0.0
-
-
-# --------------------------------------------------------------------------- profile tables
-
-# How XNNPACK names the operator a TFLite node becomes; None: the node disappears inside XNNPACK.
-XNNPACK_NAMES = {
-    "CONV_2D": "Convolution (NHWC, F32) IGEMM",
-    "DEPTHWISE_CONV_2D": "Convolution (NHWC, F32) DWConv",
-    "FULLY_CONNECTED": "Fully Connected (NC, F32) GEMM",
-    "ADD": "Add (ND, F32)",
-    "MUL": "Multiply (ND, F32)",
-    "MEAN": "Mean (ND, F32)",
-    "TRANSPOSE": "Transpose (ND, X32)",
-    "BATCH_MATMUL": "Batch Matrix Multiply (NC, F32)",
-    "SOFTMAX": "Softmax (NC, F32)",
-    "RELU6": "Clamp (NC, F32)",
-    "CONCATENATION": "Concatenate (ND, X32)",
-    "RESIZE_BILINEAR": "Resize Bilinear (NHWC, F32)",
-    "RESHAPE": None,
-    "PAD": None,
-}
-
-
-def xnnpack_rows(nodes: list[Node]) -> list[Node]:
-    """The delegate's view of ``nodes``: one row per XNNPACK operator name, in first-use order.
-
-    A node XNNPACK elides (reshape, pad) costs nothing of its own: its share of each run goes to the next
-    operator (a pad is folded into the convolution after it), the last ones' to the operator before.
-    """
-    rows: dict[str, Node] = {}
-    pending = [0] * (nodes[0].elapsed.count if nodes else 0)
-    last: Node | None = None
-    for node in nodes:
-        name = XNNPACK_NAMES.get(node.type, f"{node.type.title()} (ND, F32)")
-        if name is None:
-            pending = [p + v for p, v in zip(pending, node.elapsed.values, strict=True)]
-            continue
-        row = rows.setdefault(name, Node(f"Delegate/{name}:{len(rows)}", name, len(rows)))
-        for run, value in enumerate(node.elapsed.values):
-            row.elapsed.add(value + pending[run])
-        pending = [0] * len(pending)
-        last = row
-    if last is not None and any(pending):
-        # Fold what trails the last operator into that operator's calls (its values were appended last).
-        offset = last.elapsed.count - len(pending)
-        for run, value in enumerate(pending):
-            last.elapsed.values[offset + run] += value
-    return list(rows.values())
-
-
-def _field(text: str, width: int) -> str:
-    return "\t" + text.rjust(width)
-
-
-def _table(title: str, nodes: list[Node], run_total: Stat, csv: bool) -> str:
-    lines = [f"============================== {title} =============================="]
-    if csv:
-        lines.append("node type, first, avg_ms, %, cdf%, mem KB, times called, name")
-    else:
-        lines.append(
-            _field("[node type]", 40)
-            + _field("[first]", 9)
-            + _field("[avg ms]", 9)
-            + _field("[%]", 8)
-            + _field("[cdf%]", 8)
-            + _field("[mem KB]", 10)
-            + _field("[times called]", 9)
-            + "\t[Name]"
-        )
-    cumulative = 0
-    for node in nodes:
-        cumulative += node.elapsed.total
-        first_ms, avg_ms = node.elapsed.first / 1000.0, node.elapsed.avg / 1000.0
-        pct = node.elapsed.total * 100.0 / run_total.total
-        cdf = cumulative * 100.0 / run_total.total
-        times_called = node.elapsed.count // run_total.count
-        if csv:
-            name = node.name.replace(",", "\t")
-            lines.append(
-                f"{node.type}, {cpp(first_ms)}, {cpp(avg_ms)}, {cpp(pct)}%, {cpp(cdf)}%, "
-                f"{cpp(node.mem_kb)}, {times_called}, {name}"
-            )
-        else:
-            lines.append(
-                _field(node.type, 40)
-                + _field(f"{first_ms:.3f}", 9)
-                + _field(f"{avg_ms:.3f}", 9)
-                + _field(f"{pct:.3f}", 7)
-                + "%"
-                + _field(f"{cdf:.3f}", 7)
-                + "%"
-                + _field(f"{node.mem_kb:.3f}", 10)
-                + _field(str(times_called), 9)
-                + "\t"
-                + node.name
-            )
-    return "\n".join(lines) + "\n\n"
-
-
-def _by_node_type(nodes: list[Node], run_total: Stat, csv: bool) -> str:
-    import numpy as np
-
-    count: dict[str, int] = {}
-    time_us: dict[str, int] = {}
-    called: dict[str, int] = {}
-    for node in nodes:
-        count[node.type] = count.get(node.type, 0) + 1
-        time_us[node.type] = time_us.get(node.type, 0) + int(node.elapsed.total / run_total.count)
-        called[node.type] = called.get(node.type, 0) + node.elapsed.count // run_total.count
-    accumulated = sum(time_us.values())
-    lines = [
-        f"Number of nodes executed: {len(nodes)}",
-        "============================== Summary by node type ==============================",
-    ]
-    if csv:
-        lines.append("node type, count, avg_ms, avg %, cdf %, mem KB, times called")
-    else:
-        lines.append(
-            _field("[Node type]", 40)
-            + _field("[count]", 9)
-            + _field("[avg ms]", 10)
-            + _field("[avg %]", 11)
-            + _field("[cdf %]", 11)
-            + _field("[mem KB]", 10)
-            + _field("[times called]", 10)
-        )
-    cdf = np.float32(0.0)
-    # std::priority_queue<pair<time, pair<type, mem>>>: largest time first, ties by larger type name.
-    for node_type in sorted(time_us, key=lambda t: (time_us[t], t), reverse=True):
-        ms = np.float32(time_us[node_type] / 1000.0)
-        pct = (
-            np.float32(time_us[node_type] / np.float32(accumulated) * 100.0) if accumulated else np.float32(0)
-        )
-        cdf = np.float32(cdf + pct)
-        if csv:
-            lines.append(
-                f"{node_type}, {count[node_type]}, {cpp(float(ms))}, {cpp(float(pct))}%, "
-                f"{cpp(float(cdf))}%, 0, {called[node_type]}"
-            )
-        else:
-            lines.append(
-                _field(node_type, 40)
-                + _field(str(count[node_type]), 9)
-                + _field(f"{ms:.3f}", 10)
-                + _field(f"{pct:.3f}", 10)
-                + "%"
-                + _field(f"{cdf:.3f}", 10)
-                + "%"
-                + _field(f"{0.0:.3f}", 10)
-                + _field(str(called[node_type]), 9)
-            )
-    return "\n".join(lines) + "\n\n"
-
-
-def profile_report(nodes: list[Node], run_total: Stat, csv: bool) -> str:
-    """ProfileSummaryDefaultFormatter::GetOutputString for the primary graph (memory tables off)."""
-    by_order = sorted(nodes, key=lambda n: n.run_order)
-    by_time = sorted(nodes, key=lambda n: n.elapsed.avg, reverse=True)[:10]
-    return (
-        _table("Run Order", by_order, run_total, csv)
-        + _table("Top by Computation Time", by_time, run_total, csv)
-        + _by_node_type(nodes, run_total, csv)
-        + f"Timings (microseconds): {run_total.text()}\nMemory (bytes): count=0\n"
-        + f"{len(nodes)} nodes observed\n\n"
-    )
-
-
-# --------------------------------------------------------------------------- the benchmark
-
-
 def parse_flags(argv: list[str]) -> tuple[dict[str, object], set[str], list[str]]:
     params, given, unconsumed = dict(DEFAULTS), set(), []
     for arg in argv:
-        match = re.fullmatch(r"--([A-Za-z0-9_]+)=(.*)", arg, re.DOTALL)
-        if not match or match.group(1) not in FLAG_TYPES:
+        match = re.fullmatch(r"--([A-Za-z0-9_]+)=(.*)", arg, re.DOTALL) or re.fullmatch(
+            r"--([A-Za-z0-9_]+)()", arg)
+        if not match or match.group(1) not in GENERATION.flags:
             unconsumed.append(arg)
             continue
         name, raw = match.groups()
         kind = FLAG_TYPES[name]
+        raw = raw if raw or kind is not bool else "true"  # a bare boolean flag means true
         try:
             if kind is bool:
                 if raw not in ("true", "false", "1", "0"):
@@ -418,7 +211,7 @@ def report_event(event: str, **fields: object) -> int:
     with open(path, "a+") as handle:
         handle.seek(0)
         starts = sum(1 for line in handle if '"start"' in line)
-        handle.write(json.dumps({"event": event, "pid": os.getpid(), **fields}) + "\n")
+        handle.write(json.dumps({"event": event, "pid": os.getpid(), "t": time.time(), **fields}) + "\n")
     return starts + (1 if event == "start" else 0)
 
 
@@ -465,11 +258,21 @@ def op_costs(interpreter, ops: list[dict]) -> list[float]:
     return costs
 
 
-def main(argv: list[str]) -> int:
+def warn(text: str) -> None:
+    print(f"WARN: {text}" if GENERATION.info_prefix else text, flush=True)
+
+
+def main(argv: list[str], generation: str = "current") -> int:
+    """One benchmark_model process of ``generation`` (see generations.py)."""
+    global GENERATION
+    GENERATION = GENERATIONS[generation]
     info("STARTING!")
     params, given, unconsumed = parse_flags(argv)
+    if params["help"]:
+        error(GENERATION.usage(sys.argv[0]))
+        return 1
     if unconsumed:
-        print(f"WARN: Unconsumed cmdline flags: {' '.join(unconsumed)}", flush=True)
+        warn(f"Unconsumed cmdline flags: {' '.join(unconsumed)}")
     info(f"Log parameter values verbosely: [{int(bool(params['verbose']))}]")
     for name, description in LOGGED_PARAMS:
         if name in given or name == "graph":
@@ -519,7 +322,7 @@ def main(argv: list[str]) -> int:
             "WARN: simulated phone: the GPU/NNAPI delegate is not available, running on the host CPU",
             flush=True,
         )
-    explicit_no_xnnpack = "use_xnnpack" in given and not params["use_xnnpack"]
+    explicit_no_xnnpack = ("use_xnnpack" in given and not params["use_xnnpack"]) or GENERATION.builtin_by_default
     resolver = (
         OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES if explicit_no_xnnpack else OpResolverType.AUTO
     )
@@ -587,10 +390,14 @@ def main(argv: list[str]) -> int:
 
     def run(min_runs: int, min_secs: float, profile: bool) -> Stat:
         max_secs = float(params["max_secs"])
-        info(
-            f"Running benchmark for at least {min_runs} iterations and at least {cpp(min_secs)} seconds but "
-            f"terminate if exceeding {cpp(max_secs)} seconds."
-        )
+        if GENERATION.old_format:
+            info(f"Running benchmark for {min_runs} iterations ")
+            min_secs = 0.0  # 2018 builds ran exactly N iterations
+        else:
+            info(
+                f"Running benchmark for at least {min_runs} iterations and at least {cpp(min_secs)} seconds "
+                f"but terminate if exceeding {cpp(max_secs)} seconds."
+            )
         stats = Stat()
         now = time.monotonic()
         min_finish, max_finish = now + min_secs, now + max_secs
@@ -614,61 +421,28 @@ def main(argv: list[str]) -> int:
         info(stats.text() + "\n")
         return stats
 
-    profiling = bool(params["enable_op_profiling"])
+    profiling = bool(params[GENERATION.profile_flag])
     warmup = run(int(params["warmup_runs"]), float(params["warmup_min_secs"]), profile=False)
     regular = run(int(params["num_runs"]), float(params["min_secs"]), profile=profiling)
     overall_mb = rss_mb()[0] - start_rss
 
-    info(
-        f"Inference timings in us: Init: {init_us}, First inference: {warmup.first}, "
-        f"Warmup (avg): {cpp(warmup.avg)}, Inference (avg): {cpp(regular.avg)}"
-    )
-    info(
-        "Note: as the benchmark tool itself affects memory footprint, the following is only APPROXIMATE "
-        "to the actual memory footprint of the model at runtime. Take the information at your discretion."
-    )
-    info(
-        "Memory footprint delta from the start of the tool (MB): "
-        f"init={cpp(init_mb)} overall={cpp(overall_mb)}"
-    )
-    if params["report_peak_memory_footprint"]:
-        resident, shared = rss_mb()
-        info(f"Overall peak memory footprint (MB) via periodic monitoring: {cpp(peak_rss_mb())}")
-        info("Memory status at the end of exeution:")
-        info(f"- VmRSS              : {int(resident)} MB")
-        info(f"+ RssAnnon           : {int(resident) - int(shared)} MB")
-        info(f"+ RssFile + RssShmem : {int(shared)} MB")
-
-    if profiling:
-        mode = str(params["op_profiling_output_mode"])
-        target = str(params["op_profiling_output_file"] or params["profiling_output_csv_file"])
-        csv = mode == "csv" or bool(params["profiling_output_csv_file"])
-        init_nodes = [Node("AllocateTensors/0", "AllocateTensors", 1)]
-        init_nodes[0].elapsed.add(alloc_us)
-        if not explicit_no_xnnpack:
-            init_nodes.insert(
-                0,
-                Node("ModifyGraphWithDelegate/0", "ModifyGraphWithDelegate", 0, mem_kb=max(delegate_kb, 0.0)),
-            )
-            init_nodes[0].elapsed.add(delegate_us)
-        init_total = Stat()
-        init_total.add(sum(n.elapsed.total for n in init_nodes))
-        sections = [
-            ("Profiling Info for Benchmark Initialization:", profile_report(init_nodes, init_total, csv))
-        ]
-        if profiled_total.count:
-            sections.append(
-                (
-                    "Operator-wise Profiling Info for Regular Benchmark Runs:",
-                    profile_report(nodes if explicit_no_xnnpack else xnnpack_rows(nodes), profiled_total, csv),
-                )
-            )
-        if target:
-            with open(target, "w") as handle:
-                handle.write("".join(f"{header}\n{data}\n" for header, data in sections))
-        else:
-            for header, data in sections:
-                info(f"{header}\n{data}")
+    if GENERATION.old_format:
+        info(f"Average inference timings in us: Warmup: {cpp(warmup.avg)}, Init: {init_us}, "
+             f"no stats: {cpp(regular.avg)}")
+    elif GENERATION.litert_results:
+        print(litert_results_block(init_us, warmup, regular, init_mb, overall_mb), flush=True)
+    else:
+        summary_and_memory(init_us, warmup, regular, init_mb, overall_mb, bool(params["report_peak_memory_footprint"]))
+    if profiling and GENERATION.old_format:
+        info(profile_report(nodes, profiled_total, csv=False, start=True))
+    elif profiling and GENERATION.litert_results:
+        rows = litert_rows(nodes)
+        run_totals = Stat()  # the bookkeeping rows are part of each run's profile here
+        for run in range(profiled_total.count):
+            run_totals.add(sum(row.elapsed.values[run] for row in rows))
+        print(litert_line(179, "\n" + profile_report(rows, run_totals, csv=False)), flush=True)
+    elif profiling:
+        print_profile(params, nodes, profiled_total, explicit_no_xnnpack, (alloc_us, delegate_us, delegate_kb))
 
     if params["output_filepath"]:
         with open(str(params["output_filepath"]), "wb") as handle:
@@ -683,6 +457,65 @@ def main(argv: list[str]) -> int:
         inference_avg_us=regular.avg,
     )
     return 0
+
+
+def summary_and_memory(init_us: int, warmup: Stat, regular: Stat, init_mb: float, overall_mb: float,
+                       peak: bool) -> None:
+    """The "Inference timings in us" summary and the memory lines of current builds."""
+    info(
+        f"Inference timings in us: Init: {init_us}, First inference: {warmup.first}, "
+        f"Warmup (avg): {cpp(warmup.avg)}, Inference (avg): {cpp(regular.avg)}"
+    )
+    info(
+        "Note: as the benchmark tool itself affects memory footprint, the following is only APPROXIMATE "
+        "to the actual memory footprint of the model at runtime. Take the information at your discretion."
+    )
+    info(
+        "Memory footprint delta from the start of the tool (MB): "
+        f"init={cpp(init_mb)} overall={cpp(overall_mb)}"
+    )
+    if peak:
+        resident, shared = rss_mb()
+        info(f"Overall peak memory footprint (MB) via periodic monitoring: {cpp(peak_rss_mb())}")
+        info("Memory status at the end of exeution:")
+        info(f"- VmRSS              : {int(resident)} MB")
+        info(f"+ RssAnnon           : {int(resident) - int(shared)} MB")
+        info(f"+ RssFile + RssShmem : {int(shared)} MB")
+
+
+def print_profile(params: dict, nodes: list[Node], profiled_total: Stat, builtin: bool,
+                  init: tuple[int, int, float]) -> None:
+    """The profile of current builds: stdout, or a CSV file when the build knows the file flags."""
+    alloc_us, delegate_us, delegate_kb = init
+    mode = str(params["op_profiling_output_mode"])
+    target = str(params["op_profiling_output_file"] or params["profiling_output_csv_file"])
+    csv = mode == "csv" or bool(params["profiling_output_csv_file"])
+    init_nodes = [Node("AllocateTensors/0", "AllocateTensors", 1)]
+    init_nodes[0].elapsed.add(alloc_us)
+    if not builtin:
+        init_nodes.insert(
+            0,
+            Node("ModifyGraphWithDelegate/0", "ModifyGraphWithDelegate", 0, mem_kb=max(delegate_kb, 0.0)),
+        )
+        init_nodes[0].elapsed.add(delegate_us)
+    init_total = Stat()
+    init_total.add(sum(n.elapsed.total for n in init_nodes))
+    sections = [
+        ("Profiling Info for Benchmark Initialization:", profile_report(init_nodes, init_total, csv))
+    ]
+    if profiled_total.count:
+        sections.append(
+            (
+                "Operator-wise Profiling Info for Regular Benchmark Runs:",
+                profile_report(nodes if builtin else xnnpack_rows(nodes), profiled_total, csv),
+            )
+        )
+    if target:
+        with open(target, "w") as handle:
+            handle.write("".join(f"{header}\n{data}\n" for header, data in sections))
+    else:
+        for header, data in sections:
+            info(f"{header}\n{data}")
 
 
 if __name__ == "__main__":

@@ -171,10 +171,14 @@ def write_adb_launcher(directory: Path) -> Path:
     return launcher
 
 
-def install_fake_benchmark_model(path: Path) -> Path:
-    """Install fake_benchmark_model.py at ``path``, its shebang naming this (venv) interpreter."""
-    lines = (HERE / "fake_benchmark_model.py").read_text().splitlines(keepends=True)
-    path.write_text(f"#!{sys.executable}\n" + "".join(lines[1:]))
+def install_fake_benchmark_model(path: Path, generation: str = "current") -> Path:
+    """Install a benchmark_model build of ``generation`` (see generations.py) at ``path``: a launcher of
+    fake_benchmark_model.py whose shebang names this (venv) interpreter. Builds of different generations are
+    different files, as real binaries are."""
+    path.write_text(
+        f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(HERE)!r})\nimport fake_benchmark_model\n"
+        f"sys.exit(fake_benchmark_model.main(sys.argv[1:], generation={generation!r}))\n"
+    )
     path.chmod(0o755)
     return path
 

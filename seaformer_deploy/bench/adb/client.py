@@ -158,10 +158,11 @@ def _describe(devices: Sequence[AttachedDevice]) -> str:
 def _require_online(device: AttachedDevice) -> str:
     if device.state == "device":
         return device.serial
-    raise DeviceError(_state_advice(device.serial, device.state))
+    raise DeviceError(state_advice(device.serial, device.state))
 
 
-def _state_advice(serial: str, state: str) -> str:
+def state_advice(serial: str, state: str) -> str:
+    """What to do about a phone adb reports in ``state`` (unauthorized, offline, no permissions, not found)."""
     if "unauthorized" in state:
         return (
             f"device {serial} is unauthorized: unlock it and accept the 'Allow USB debugging' prompt "
@@ -229,7 +230,7 @@ class AdbDevice:
         proc = _run_adb([self.adb_path, "-s", self.serial, "get-state"], 30.0, f"get-state of {self.serial}")
         state = proc.stdout.strip() if proc.returncode == 0 else proc.stderr.strip()
         if state != "device":
-            raise DeviceError(_state_advice(self.serial, state or "unknown"))
+            raise DeviceError(state_advice(self.serial, state or "unknown"))
 
     def shell_result(self, cmd: str, timeout: float = 60.0) -> ShellResult:
         """Run ``cmd`` in the phone's shell; a lost device raises, a failing command does not."""
@@ -293,14 +294,22 @@ class AdbDevice:
             for digest, path in re.findall(r"^([0-9a-f]{64}) [ *]?(.+?)\s*$", result.stdout, re.M)
         }
 
-    def pull(self, remote: str, local: str | os.PathLike[str], timeout: float = 600.0) -> Path:
-        """Copy ``remote`` to ``local`` atomically."""
+    def pull(self, remote: str, local: str | os.PathLike[str], timeout: float = 600.0, *,
+             missing_ok: bool = False) -> Path | None:
+        """Copy ``remote`` to ``local`` atomically; with ``missing_ok`` a remote file that does not exist
+        gives None (a lost phone still raises)."""
         local = Path(local)
-        with atomic_path(local) as tmp:
-            proc = self._adb(["pull", remote, str(tmp)], timeout, f"pull {remote}")
-            if proc.returncode != 0:
-                reason = last_line(proc.stderr + proc.stdout)
-                raise DeviceError(f"adb pull {remote} failed on device {self.serial}: {reason}")
+        try:
+            with atomic_path(local) as tmp:
+                proc = self._adb(["pull", remote, str(tmp)], timeout, f"pull {remote}")
+                if proc.returncode != 0:
+                    raise DeviceError(f"adb pull {remote} failed on device {self.serial}: "
+                                      f"{last_line(proc.stderr + proc.stdout)}")
+        except DeviceError as exc:
+            # Raised inside the block so that nothing is left at ``local``.
+            if missing_ok and str(exc).endswith("No such file or directory"):
+                return None
+            raise
         return local
 
     def getprops(self) -> dict[str, str]:

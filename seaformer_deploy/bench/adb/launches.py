@@ -2,8 +2,8 @@
 
 The measuring practice: pin to the big cores, warm up, cool down before every launch, treat thermal status > 0
 as throttled (back off, retry a few times, then keep the launch flagged), and run every repeat as a separate
-process so each one is an independent sample. What runs on the phone is ``android_runner/run_benchmark.sh``
-plus the user's binary.
+process so each one is an independent sample. What runs on the phone is ``run_benchmark.sh`` (beside this
+module, shipped as package data) plus the user's binary.
 
 Typical use::
 
@@ -23,8 +23,10 @@ import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from importlib import resources
 from pathlib import Path
 
+from seaformer_deploy.bench.adb.capabilities import BinaryCapabilities
 from seaformer_deploy.bench.adb.client import AdbDevice, tail
 from seaformer_deploy.bench.adb.cpus import check_mask
 from seaformer_deploy.bench.adb.thermal import THERMAL_SCRIPT, parse_thermal, wait_until_cool
@@ -32,27 +34,21 @@ from seaformer_deploy.bench.benchmark_model.convert import launch_from_log
 from seaformer_deploy.bench.benchmark_model.parser import parse_benchmark_log
 from seaformer_deploy.bench.devices.spec import Delegate
 from seaformer_deploy.bench.measures import Launch, PartialMeasurementError, PhoneProcess
+from seaformer_deploy.bench.options import COOLDOWN_MAX_S, COOLDOWN_TEMP_C
 from seaformer_deploy.errors import DeviceError, UsageError
 from seaformer_deploy.fileio import ensure_writable_dir
 
 log = logging.getLogger(__name__)
 
-RUNNER_SCRIPT = Path(__file__).resolve().parents[3] / "android_runner" / "run_benchmark.sh"
+# Package data, so a wheel install drives phones too; wheels install unzipped, so it is a real file.
+RUNNER_SCRIPT = Path(str(resources.files("seaformer_deploy.bench.adb") / "run_benchmark.sh"))
 BENCHMARK_BINARY_ENV = "SEAFORMER_BENCHMARK_MODEL"
-
-DELEGATE_FLAGS: dict[Delegate, tuple[str, ...]] = {
-    Delegate.XNNPACK: ("--use_xnnpack=true",),
-    # Explicitly false makes benchmark_model drop the default XNNPACK delegate: builtin kernels.
-    Delegate.CPU: ("--use_xnnpack=false",),
-    Delegate.GPU: ("--use_gpu=true",),
-    Delegate.NNAPI: ("--use_nnapi=true",),
-}
 
 # Room for the output tensors and profile each launch writes before they are pulled.
 _SPACE_HEADROOM_BYTES = 16 * 1024 * 1024
 _EXIT_RE = re.compile(r"^SEAFORMER_EXIT=(\d+)\s*$", re.MULTILINE)
 _PINNED_RE = re.compile(r"^SEAFORMER_PINNED=([01])", re.MULTILINE)
-_TIMINGS_RE = re.compile(r"[Ii]nference timings in us")
+_TIMINGS_RE = re.compile(r"[Ii]nference timings in us|=+ BENCHMARK RESULTS =+")  # classic summary or LiteRT 2.x block
 _AFTER_MARKER = "__SEAFORMER_AFTER__"
 
 
@@ -176,14 +172,15 @@ def run_benchmark_launches(
     input_files: Mapping[str, str | os.PathLike[str]] | None = None,
     output_dir_on_host: str | os.PathLike[str] | None = None,
     op_profiling: bool = False,
-    cooldown_s: float = 120.0,
-    cool_temp_c: float = 45.0,
+    cooldown_s: float = COOLDOWN_MAX_S,
+    cool_temp_c: float = COOLDOWN_TEMP_C,
     cooldown_poll_s: float = 5.0,
     throttle_backoff_s: float = 90.0,
     max_throttle_retries: int = 3,
     launch_timeout_s: float = 1800.0,
     keep: bool = False,
     on_launch: Callable[[Launch], None] | None = None,
+    capabilities: BinaryCapabilities | None = None,
 ) -> list[Launch]:
     """Run ``repeats`` independent benchmark_model launches of ``model`` on the phone.
 
@@ -196,8 +193,9 @@ def run_benchmark_launches(
         repeats: number of process launches.
         cpu_mask: hex taskset mask; default: the big cores for ``threads`` (see select_big_cores).
         input_files: input tensor name -> local raw file (little-endian, the tensor's exact byte size).
-        output_dir_on_host: when set, each launch's output tensors (and the op profile as CSV) are
-            written on the phone and pulled to ``DIR/launch_NN/outputs.bin`` / ``op_profile.csv``.
+        output_dir_on_host: when set, each launch's output tensors (and the op profile as CSV, when the build
+            can write one) are written on the phone and pulled to ``DIR/launch_NN/outputs.bin`` /
+            ``op_profile.csv``; a profile the build printed instead of writing is only in ``stdout``.
         op_profiling: per-op profile; printed in ``stdout`` when there is no output folder.
         cooldown_s, cool_temp_c, cooldown_poll_s: before each launch, wait until thermal status is 0
             and the hottest CPU zone is below ``cool_temp_c``, at most ``cooldown_s``.
@@ -205,6 +203,8 @@ def run_benchmark_launches(
             off and retry it, and after the last retry keep it flagged.
         keep: leave /data/local/tmp/seaformer on the phone (later runs then skip unchanged pushes).
         on_launch: called with every finished Launch.
+        capabilities: what the binary understands (see ``capabilities``); default: unknown, so the current
+            flag spellings are used.
 
     Raises:
         UsageError: a bad argument or a missing local file.
@@ -231,6 +231,10 @@ def run_benchmark_launches(
             raise UsageError(f"input file {path} not found")
     if not RUNNER_SCRIPT.is_file():
         raise UsageError(f"device runner {RUNNER_SCRIPT} is missing from this installation")
+    caps = capabilities or BinaryCapabilities(None)
+    if local_inputs and caps.can_exchange_tensors() is False:
+        raise UsageError(f"this benchmark_model build ({caps.describe}) reads no input tensor files")
+    delegate_flags = caps.delegate_flags(delegate)
     host_dir = ensure_writable_dir(output_dir_on_host) if output_dir_on_host is not None else None
     mask = check_mask(cpu_mask) if cpu_mask else None
 
@@ -255,8 +259,8 @@ def run_benchmark_launches(
             f"in {work.rsplit('/', 1)[0]} on {device.serial}"
         )
 
-    remote_outputs = f"{work}/outputs.bin" if host_dir else None
-    remote_profile = f"{work}/op_profile.csv" if host_dir and op_profiling else None
+    remote_outputs = f"{work}/outputs.bin" if host_dir and caps.can_exchange_tensors() is not False else None
+    remote_profile = None
     flags = [
         f"--graph={work}/{model.name}",
         f"--num_threads={threads}",
@@ -264,16 +268,17 @@ def run_benchmark_launches(
         "--warmup_min_secs=0",
         f"--num_runs={runs}",
         "--min_secs=0",
-        *DELEGATE_FLAGS[delegate],
+        *delegate_flags,
         "--report_peak_memory_footprint=true",
         *input_flags,
     ]
     if op_profiling:
-        flags.append("--enable_op_profiling=true")
-    if remote_profile:
-        flags += ["--op_profiling_output_mode=csv", f"--op_profiling_output_file={remote_profile}"]
+        profile_flags, remote_profile = caps.profiling_flags(f"{work}/op_profile.csv" if host_dir else None)
+        flags += profile_flags
     if remote_outputs:
         flags.append(f"--output_filepath={remote_outputs}")
+    # Leave out what the build is known to ignore (exact run counts then rest on --num_runs alone).
+    flags = [flag for flag in flags if caps.knows(flag[2:].split("=", 1)[0]) is not False]
     command = _launch_command(work, mask, flags, [p for p in (remote_outputs, remote_profile) if p])
 
     launches: list[Launch] = []
@@ -338,8 +343,10 @@ def _run_launch(
     """One launch behind the cooldown gate, retried while the phone reports throttling."""
     backoff_s, max_retries = throttle
     retries = 0
+    cooled_s = 0.0
     while True:
         before, waited = wait_until_cool(device.thermal, *cooldown)
+        cooled_s += waited
         start = time.monotonic()
         result = device.shell_result(command, timeout=timeout_s)
         duration = time.monotonic() - start
@@ -374,6 +381,7 @@ def _run_launch(
             throttled=throttled,
             retries=retries,
             duration_s=duration,
+            cooldown_wait_s=round(cooled_s, 3),
             process=PhoneProcess(stdout=body, cooldown_wait_s=waited, pinned=pinned, cpu_mask=mask),
         )
 
@@ -383,10 +391,9 @@ def _pull_launch_files(
 ) -> dict[str, Path]:
     launch_dir.mkdir(parents=True, exist_ok=True)
     files = {}
-    for key, remote, name in (
-        ("outputs", remote_outputs, "outputs.bin"),
-        ("op_profile", remote_profile, "op_profile.csv"),
-    ):
-        if remote:
-            files[key] = device.pull(remote, launch_dir / name)
+    if remote_outputs:
+        files["outputs"] = device.pull(remote_outputs, launch_dir / "outputs.bin")
+    # A build that ignored the CSV flags printed the profile instead: no file is no failure.
+    if remote_profile and device.pull(remote_profile, launch_dir / "op_profile.csv", missing_ok=True):
+        files["op_profile"] = launch_dir / "op_profile.csv"
     return files

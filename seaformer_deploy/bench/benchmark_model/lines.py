@@ -26,6 +26,10 @@ _TIMESTAMP = re.compile(
     r"^\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\]?:? ?"
 )
 _SEVERITY = re.compile(r"^(?P<sev>INFO|WARN|WARNING|ERROR|FATAL|VERBOSE): ?")
+# LiteRT's logger puts the source location after the severity: "INFO: [litert/tools/x.h:81] message".
+_SOURCE_LOCATION = re.compile(r"^\[[\w./+-]+\.(?:h|cc|c|cpp):\d+\] ?")
+# Logs pasted from documents carry the page's indentation (spaces or TABs) before every prefix.
+_INDENT = re.compile(r"^[ \t]+")
 _LOGCAT_SEVERITY = {"W": "WARN", "E": "ERROR", "F": "FATAL", "A": "FATAL"}
 _TFLITE_TAGS = ("tflite", "litert", "benchmark")
 CRASH = re.compile(
@@ -43,8 +47,15 @@ class Line:
 
 
 def clean_line(raw: str) -> Line:
-    """Strip _ANSI codes and log prefixes; ``keep`` is False for logcat lines of unrelated tags."""
+    """Strip _ANSI codes, indentation and log prefixes; ``keep`` is False for logcat lines of unrelated tags.
+
+    Indentation before a prefix is dropped with it; a line without a prefix keeps its leading white space
+    (table rows are matched with it).
+    """
     text = _ANSI.sub("", raw).replace("\r", "")
+    indent = _INDENT.match(text)
+    if indent and _has_prefix(text[indent.end():]):
+        text = text[indent.end():]
     severity = None
     keep = True
     logcat = _LOGCAT_THREADTIME.match(text) or _LOGCAT_BRIEF.match(text)
@@ -60,7 +71,14 @@ def clean_line(raw: str) -> Line:
     if tagged:
         text = text[tagged.end():]
         severity = tagged["sev"]
+        located = _SOURCE_LOCATION.match(text)
+        if located:
+            text = text[located.end():]
     return Line(text, severity, keep)
+
+
+def _has_prefix(text: str) -> bool:
+    return any(p.match(text) for p in (_LOGCAT_THREADTIME, _LOGCAT_BRIEF, _GLOG, _TIMESTAMP, _SEVERITY))
 
 
 # --- numbers ----------------------------------------------------------------------------------------------

@@ -8,7 +8,10 @@ profiling/profile_summary_formatter.cc and the StatsCalculator in tensorflow/cor
   "count=N first= curr= min= max= avg= std=", "count=N curr=X" plus "(all same)" when N > 1, or "count=0";
   recent builds append " p5= median= p95=". The first block is the warm-up, the second the regular runs.
 - Summary: "Inference timings in us: Init:, First inference:, Warmup (avg):, Inference (avg):"; older builds
-  print "Average inference timings in us: Warmup:, Init:, Inference:" ("no stats:" in the oldest).
+  print "Average inference timings in us: Warmup:, Init:, Inference:" ("no stats:" in the oldest); the LiteRT
+  2.x tool prints a "BENCHMARK RESULTS" block in milliseconds instead (``litert_results``). A log with a
+  summary but no statistics lines (a documentation excerpt) gets ``inference`` from the summary's average,
+  with ``count`` from the logged "Num runs" parameter (0 when not logged: unknown).
 - Memory: "Memory footprint delta from the start of the tool (MB): init= overall=" (older: "Peak memory
   footprint (MB): init= overall="), the periodic peak and the VmRSS block (--report_peak_memory_footprint).
 - Op profile (--enable_op_profiling): "Profiling Info for Benchmark Initialization:" and "Operator-wise
@@ -24,13 +27,15 @@ Failure policy: a log that records a failed or crashed run ("Benchmarking failed
 signal, a run block without its statistics line, or a run that started but never printed its summary) raises
 ``BenchmarkFailedError`` (a ``CheckFailedError``, exit 1) carrying the tool's own error lines. Text with nothing
 recognisable raises ``UsageError``. Numbers are parsed strictly (a malformed number on a recognised line is a
-``UsageError``); unrelated lines, log prefixes (INFO:, logcat, glog, timestamps) and ANSI codes are ignored.
+``UsageError``); unrelated lines, log prefixes (INFO:, LiteRT's "[file.cc:N]", logcat, glog, timestamps), the
+indentation of logs pasted from documents and ANSI codes are ignored; tables may be TAB- or space-aligned.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from seaformer_deploy.bench.benchmark_model.litert_results import LiteRtResults
 from seaformer_deploy.bench.measures import JsonRecord, RunStats
 from seaformer_deploy.errors import CheckFailedError
 
@@ -122,6 +127,9 @@ class BenchmarkLog(JsonRecord):
         per_run_us: always empty for parsed logs (no build prints per-run times).
         delegations: "Replacing N out of M node(s) ..." lines.
         params: the "Name: [value]" parameter lines logged at start.
+        unconsumed_flags: the flags this build did not know ("Unconsumed cmdline flags: --a=1 --b=2").
+        litert_results: the LiteRT 2.x "BENCHMARK RESULTS" block, which stands in for the summary line (its
+            values fill ``timings_us``, ``memory`` and, without statistics lines, ``warmup`` / ``inference``).
         warnings: delegate, WARN/ERROR and failure lines, and notes about truncated or noisy tables.
     """
 
@@ -137,5 +145,7 @@ class BenchmarkLog(JsonRecord):
     per_run_us: list[float] = field(default_factory=list)
     delegations: list[Delegation] = field(default_factory=list)
     params: dict[str, str] = field(default_factory=dict)
+    litert_results: LiteRtResults | None = None
+    unconsumed_flags: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 

@@ -7,9 +7,9 @@ state machine: section and table headers switch what the following rows belong t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from seaformer_deploy.bench.benchmark_model import litert_results
 from seaformer_deploy.bench.benchmark_model.lines import (
     CRASH,
     NUM,
@@ -19,77 +19,24 @@ from seaformer_deploy.bench.benchmark_model.lines import (
     clean_line,
     parse_stat,
 )
+from seaformer_deploy.bench.benchmark_model.litert_results import LiteRtResults
 from seaformer_deploy.bench.benchmark_model.log import (
     BenchmarkFailedError,
     BenchmarkLog,
     Delegation,
     MemoryInfo,
     NodeRow,
-    NodeTypeRow,
     ProfileTables,
+)
+from seaformer_deploy.bench.benchmark_model.tables import (
+    TABLE_FIELDS,
+    Table,
+    header_layout,
+    parse_row,
+    row_shaped,
 )
 from seaformer_deploy.bench.measures import RunStats
 from seaformer_deploy.errors import UsageError
-
-# --- tables -----------------------------------------------------------------------------------------------
-
-_TABLE_FIELDS = {
-    "Run Order": "run_order",
-    "Top by Computation Time": "top_by_time",
-    "Top by Memory Use": "top_by_memory",
-    "Summary by node type": "by_node_type",
-}
-
-
-def _op_row_re(csv: bool, has_start: bool) -> re.Pattern[str]:
-    sep = r",\s*" if csv else r"\s+"
-    start = rf"(?P<start>{NUM}){sep}" if has_start else ""
-    name = rf"{sep}(?P<name>.*?)" if csv else r"(?:\s+(?P<name>.*?))?"
-    return re.compile(
-        rf"^\s*(?P<type>\S.*?){sep}{start}(?P<first>{NUM}){sep}(?P<avg>{NUM}){sep}(?P<pct>{NUM})%{sep}"
-        rf"(?P<cdf>{NUM})%{sep}(?P<mem>{NUM}){sep}(?P<times>-?\d+){name}\s*$"
-    )
-
-
-def _type_row_re(csv: bool) -> re.Pattern[str]:
-    sep = r",\s*" if csv else r"\s+"
-    return re.compile(
-        rf"^\s*(?P<type>\S.*?){sep}(?P<count>\d+){sep}(?P<avg>{NUM}){sep}(?P<pct>{NUM})%{sep}"
-        rf"(?P<cdf>{NUM})%{sep}(?P<mem>{NUM}){sep}(?P<times>-?\d+)\s*$"
-    )
-
-
-_ROW_PATTERNS = {
-    (kind, csv, start): (_op_row_re(csv, start) if kind == "op" else _type_row_re(csv))
-    for kind in ("op", "type") for csv in (False, True) for start in (False, True)
-}
-
-
-@dataclass
-class _Table:
-    title: str
-    profile: ProfileTables
-    field_name: str | None
-    layout: tuple[str, bool, bool] | None = None  # (kind, csv, has_start) once the header row was seen
-    rows: int = 0
-
-
-def _header_layout(text: str) -> tuple[str, bool, bool] | None:
-    s = text.strip()
-    if s.startswith("[node type]"):
-        return "op", False, "[start]" in s
-    if s.startswith("[Node type]"):
-        return "type", False, False
-    if s.startswith("node type, count,"):
-        return "type", True, False
-    if s.startswith("node type,"):
-        return "op", True, re.search(r",\s*start\s*,", s) is not None
-    return None
-
-
-def _row_shaped(text: str) -> bool:
-    return len(re.findall(r"\S%(?=\s|,|$)", text)) >= 2
-
 
 # --- line patterns ----------------------------------------------------------------------------------------
 
@@ -130,12 +77,13 @@ _REPLACING = re.compile(
     r"Replacing (?P<replaced>\d+) out of (?P<total>\d+) node\(s\) with delegate \((?P<delegate>[^)]*)\) node, "
     r"yielding (?P<partitions>\d+) partitions?(?: for subgraph (?P<index>\d+)(?: \((?P<name>.*)\))?)?\.?"
 )
+_UNCONSUMED = re.compile(r"^Unconsumed cmdline flags:\s*(?P<flags>.*)$")
 _STARTED = re.compile(r"^(?:STARTING!|Loaded model\b|Log parameter values verbosely\b)")
 _PARAM = re.compile(r"^(?P<key>[^\[\]:=]+?)\s*:\s*\[(?P<value>.*)\]$")
 _NOTEWORTHY = re.compile(r"\bdelegate\b|\bfail(?:s|ed|ure)?\b|\berror\b", re.IGNORECASE)
 _MARKERS = (
-    _TITLE, _PRIMARY, _SUBGRAPH, _DELEGATE_INTERNAL, _SUBGRAPH_PREFIX, _TIMINGS_SUMMARY, _MEMORY_SUMMARY,
-    _NODES_EXECUTED, _RUN_HEADER, _SUMMARY_NEW, _SUMMARY_OLD, re.compile(r"^count="),
+    litert_results.TITLE, _TITLE, _PRIMARY, _SUBGRAPH, _DELEGATE_INTERNAL, _SUBGRAPH_PREFIX, _TIMINGS_SUMMARY,
+    _MEMORY_SUMMARY, _NODES_EXECUTED, _RUN_HEADER, _SUMMARY_NEW, _SUMMARY_OLD, re.compile(r"^count="),
 )
 
 
@@ -148,11 +96,13 @@ class _Parser:
         self.profiles: dict[tuple[str, str], ProfileTables] = {}
         self.phase = "regular"  # tables printed without a section header are the regular runs
         self.graph = "primary"
-        self.table: _Table | None = None
+        self.table: Table | None = None
         self.run_stats: list[RunStats] = []
         self.pending_header: str | None = None
         self.started = False
         self.summary_seen = False
+        self.results: LiteRtResults | None = None
+        self.in_results = False
         self.failed: list[str] = []
         self.tool_errors: list[str] = []
         self.memory: dict[str, Any] = {}
@@ -203,7 +153,7 @@ class _Parser:
         if line.severity is not None:
             return False  # a separate log message interleaved with the table (stderr vs stdout)
         if table.layout is None:
-            table.layout = _header_layout(s)
+            table.layout = header_layout(s)
             if table.layout is None:
                 self.warn(f"'{table.title}' table has no header row; ignored line: {s!r}")
             elif table.field_name is not None:
@@ -214,35 +164,18 @@ class _Parser:
             return True
         if table.field_name is None:
             return True
-        row = self.parse_row(table, s)
+        row = parse_row(self.ctx, table, s)
         if row is not None:
             getattr(table.profile, table.field_name).append(row)
             table.rows += 1
         elif is_last:
             self.warn(f"last line of the '{table.title}' table is incomplete (truncated output?): {s!r}")
             table.profile.truncated = True
-        elif _row_shaped(s):
+        elif row_shaped(s):
             raise self.ctx.bad(f"malformed row in the '{table.title}' table", s)
         else:
             self.warn(f"ignored non-row line inside the '{table.title}' table: {s!r}")
         return True
-
-    def parse_row(self, table: _Table, s: str) -> NodeRow | NodeTypeRow | None:
-        assert table.layout is not None
-        kind, csv, has_start = table.layout
-        m = _ROW_PATTERNS[(kind, csv, has_start)].match(s)
-        if m is None:
-            return None
-        num, int_ = self.ctx.num, self.ctx.int_
-        if kind == "type":
-            return NodeTypeRow(m["type"].strip(), int_(m["count"], s), num(m["avg"], s), num(m["pct"], s),
-                               num(m["cdf"], s), num(m["mem"], s), int_(m["times"], s))
-        name = (m["name"] or "").strip()
-        if csv:
-            name = name.replace("\t", ",")
-        return NodeRow(m["type"].strip(), num(m["start"], s) if has_start else None, num(m["first"], s),
-                     num(m["avg"], s), num(m["pct"], s), num(m["cdf"], s), num(m["mem"], s),
-                     int_(m["times"], s), name)
 
     def profile(self) -> ProfileTables:
         key = (self.phase, self.graph)
@@ -253,6 +186,8 @@ class _Parser:
     # everything else
 
     def feed_line(self, line: Line, s: str, is_last: bool) -> None:
+        if self.feed_results_line(s):
+            return
         if self.feed_profile_line(s) or self.feed_run_line(s, is_last) or self.feed_memory_line(s):
             return
         if s == "Benchmarking failed.":
@@ -260,6 +195,11 @@ class _Parser:
             return
         if _STARTED.match(s):
             self.started = True
+        m = _UNCONSUMED.match(s)
+        if m:
+            self.log.unconsumed_flags += m["flags"].split()
+            self.warn(s)
+            return
         m = _REPLACING.search(s)
         if m:
             self.log.delegations.append(Delegation(
@@ -276,12 +216,28 @@ class _Parser:
         elif _NOTEWORTHY.search(s):
             self.warn(s)
 
+    def feed_results_line(self, s: str) -> bool:
+        """The LiteRT 2.x "BENCHMARK RESULTS" block (see ``litert_results``)."""
+        if litert_results.TITLE.match(s):
+            if self.summary_seen:
+                raise self.ctx.bad("second timing summary (are several logs concatenated?)", s)
+            self.results, self.in_results, self.summary_seen = LiteRtResults(), True, True
+            return True
+        if not self.in_results:
+            return False
+        assert self.results is not None
+        if litert_results.END.match(s):
+            self.in_results = False
+        elif not self.results.feed(self.ctx, s) and _NOTEWORTHY.search(s):
+            self.warn(s)
+        return True
+
     def feed_profile_line(self, s: str) -> bool:
         ctx = self.ctx
         m = _TITLE.match(s)
         if m:
             title = m["title"]
-            self.table = _Table(title, self.profile(), _TABLE_FIELDS.get(title))
+            self.table = Table(title, self.profile(), TABLE_FIELDS.get(title))
             if self.table.field_name is None:
                 self.warn(f"unknown profile table '{title}' ignored")
             return True
@@ -391,12 +347,31 @@ class _Parser:
                              "summary or op-profile table found")
         log.warmup = self.run_stats[0] if self.run_stats else None
         log.inference = self.run_stats[1] if len(self.run_stats) > 1 else None
+        if self.results is not None:
+            log.litert_results = self.results
+            log.timings_us = log.timings_us or self.results.timings_us()
+            log.warmup = log.warmup or self.results.warmup_stats()
+            log.inference = log.inference or self.results.inference_stats()
+            self.memory = self.memory or self.results.memory()
+        if log.inference is None and "inference_avg" in log.timings_us:
+            # A log without statistics lines (a documentation excerpt): the summary's average is all there is.
+            log.inference = RunStats(_logged_run_count(log.params), None, None, None, None,
+                                     log.timings_us["inference_avg"], None)
+            self.warn("the log has no statistics line for the regular runs: latency is the summary's average")
         if self.memory:
             log.memory = MemoryInfo(**self.memory)
         log.op_profile = self.profiles.get(("regular", "primary"))
         log.init_profile = self.profiles.get(("init", "primary"))
         log.other_profiles = [p for k, p in self.profiles.items() if k[1] != "primary"]
         return log
+
+
+def _logged_run_count(params: dict[str, str]) -> int:
+    """The run count the parameter lines name (0: unknown), for logs that print no statistics line."""
+    for key in ("Num runs", "Min num runs"):
+        if params.get(key, "").isdigit():
+            return int(params[key])
+    return 0
 
 
 def parse_benchmark_log(text: str, *, source: str = "benchmark log") -> BenchmarkLog:

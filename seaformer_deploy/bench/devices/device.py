@@ -28,6 +28,7 @@ class Device(Protocol):
 
     kind: DeviceKind
     name: str
+    warnings: list[str]  # what the device learned while measuring (e.g. a benchmark_model build's limits)
 
     def execution(self, model_path: Path) -> Execution:
         """The delegate (and provider) that runs ``model_path`` here."""

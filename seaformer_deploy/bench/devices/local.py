@@ -51,6 +51,7 @@ class LocalDevice:
                              f"({', '.join(d.value for d in LOCAL_DELEGATES)})")
         self.threads = threads
         self.delegate = delegate
+        self.warnings: list[str] = []
         self._tflite_kernels: KernelMode = "builtin" if delegate is Delegate.CPU else "xnnpack"
         self._loaded: dict[Path, ExportedModel] = {}
 

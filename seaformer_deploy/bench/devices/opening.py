@@ -13,8 +13,8 @@ from seaformer_deploy.errors import UsageError
 def open_device(spec: DeviceSpec, options: BenchOptions) -> Device:
     """The device ``spec`` names, checked to be usable with ``options`` (threads, delegate, adb, binary)."""
     if spec.is_fleet:
-        raise UsageError(f"--device {spec} names several phones: benchmarking more than one phone at a time is "
-                         "not supported yet; choose one with adb:SERIAL")
+        raise UsageError(f"--device {spec} names several phones: a device is one phone; run_fleet "
+                         "(seaformer_deploy.bench.devices.fleet) opens one per phone")
     if spec.kind is DeviceKind.LOCAL:
         return LocalDevice(options.threads, options.delegate)
     return PhoneDevice.open(spec, options)

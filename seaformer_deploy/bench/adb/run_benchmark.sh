@@ -5,7 +5,7 @@
 #   CPU_MASK  hex CPU affinity mask for taskset (e.g. 80 or f0), or "none" to run unpinned
 #   BINARY    path of the benchmark_model executable (chmod +x, under /data/local/tmp)
 #
-# Prints marker lines that the host (seaformer_deploy/bench/adb.py) parses:
+# Prints marker lines that the host (seaformer_deploy/bench/adb/launches.py) parses:
 #   SEAFORMER_BEGIN
 #   SEAFORMER_PINNED=1 MASK=<mask>       or   SEAFORMER_PINNED=0 REASON=<why>
 #   ... benchmark_model output, stderr merged into stdout ...
