@@ -32,7 +32,12 @@ def _is_own(category: type[Warning]) -> bool:
 
 @contextlib.contextmanager
 def third_party_output_to(log_path: Path) -> Iterator[Path]:
-    """Send third-party output (native and Python) to ``log_path`` while the block runs."""
+    """Send third-party output (native and Python) to ``log_path`` while the block runs.
+
+    A log that stayed empty is removed afterwards, with its folder if this call created it, so a command that
+    wrote nothing leaves nothing behind.
+    """
+    created_dir = not log_path.parent.exists()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -73,6 +78,14 @@ def third_party_output_to(log_path: Path) -> Iterator[Path]:
         if terminal is not saved_stderr:
             terminal.close()
         log.close()
+        _remove_if_empty(log_path, created_dir)
+
+
+def _remove_if_empty(log_path: Path, created_dir: bool) -> None:
+    if log_path.stat().st_size == 0:
+        log_path.unlink()
+        if created_dir and not any(log_path.parent.iterdir()):
+            log_path.parent.rmdir()
 
 
 def _writes_to_fd2(stream: TextIO) -> bool:
