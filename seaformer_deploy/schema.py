@@ -41,9 +41,17 @@ def read_json_document(path: Path, what: str) -> Any:
     A missing, unreadable, empty or non-JSON file is one ``SchemaError`` naming ``what`` and the path; the caller
     then checks the schema of the value (``check_schema``).
     """
+    if not path.is_file():
+        raise SchemaError(f"{what} {path} does not exist" if not path.exists() else f"{what} {path} is not a file")
     try:
-        return json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SchemaError(f"{what} {path} is not readable JSON: {exc}") from None
+    if not text.strip():
+        raise SchemaError(f"{what} {path} is empty (an interrupted run or copy?)")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
         raise SchemaError(f"{what} {path} is not readable JSON: {exc}") from None
 
 

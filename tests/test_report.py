@@ -243,7 +243,7 @@ def test_interleaved_against_a_stored_report(reports, tmp_path) -> None:
         assert all("is unstable" in reason for reason in comparison["reasons"]), comparison["reasons"]
     missing = CliRunner().invoke(bench_cli, ["--model", str(reports.t_model), "--baseline",
                                              str(tmp_path / "nope.json"), "--output-dir", str(tmp_path)])
-    assert missing.exit_code == 2 and "nope.json is not readable JSON" in missing.stderr
+    assert missing.exit_code == 2 and "nope.json does not exist" in missing.stderr
 
 
 def test_interleaved_on_the_simulated_phone_compares_phone_fingerprints(reports, tmp_path, monkeypatch) -> None:

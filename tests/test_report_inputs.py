@@ -47,9 +47,9 @@ def test_a_written_synthetic_pair_is_a_regression(pair) -> None:
 
 
 @pytest.mark.parametrize(("case", "expected"), [
-    ("missing", "is not readable JSON: [Errno 2] No such file or directory"),
+    ("missing", "does not exist"),
     ("folder", "holds no *.bench.json bench report"),
-    ("empty", "is not readable JSON: Expecting value: line 1 column 1"),
+    ("empty", "is empty"),
     ("corrupt", "is not readable JSON: Expecting "),
     ("not_a_report", f"is not a {BENCH_SCHEMA} document (it has no 'schema' field)"),
     ("other_schema", f"has schema 'seaformer-deploy/bench-report@2', this version of seaformer-deploy reads "
