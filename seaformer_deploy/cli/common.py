@@ -44,11 +44,12 @@ def debug_option(function: F) -> F:
     )
 
 
-def _third_party_output(verbose: bool, output_dir: Path | None) -> contextlib.AbstractContextManager[object]:
+def _third_party_output(verbose: bool, output_dir: Path | None,
+                        loads_torch: bool) -> contextlib.AbstractContextManager[object]:
     """Where third-party output goes while a command runs: the console with ``--verbose``, else a log file."""
     if verbose:
         return contextlib.nullcontext()
-    return third_party_output_to(Path(output_dir or "build") / LOG_NAME)
+    return third_party_output_to(Path(output_dir or "build") / LOG_NAME, loads_torch=loads_torch)
 
 
 def _apply(function: F, options: list[Callable[[F], F]]) -> F:
@@ -81,15 +82,20 @@ def output_dir_option(default: Path) -> Callable[[F], F]:
                         type=click.Path(file_okay=False, path_type=Path))
 
 
-def handle_errors(function: F) -> F:
-    """Turn library errors, interrupts and unexpected failures into one line and an exit code."""
+def handle_errors(function: F | None = None, *, loads_torch: bool = True) -> Any:
+    """Turn library errors, interrupts and unexpected failures into one line and an exit code.
+
+    ``@handle_errors(loads_torch=False)`` marks a command that never imports torch, so quiet mode does not either.
+    """
+    if function is None:
+        return functools.partial(handle_errors, loads_torch=loads_torch)
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         debug = kwargs.get("debug", False)
         verbose = kwargs.pop("verbose", False)
         try:
-            with _third_party_output(verbose, kwargs.get("output_dir")):
+            with _third_party_output(verbose, kwargs.get("output_dir"), loads_torch):
                 return function(*args, **kwargs)
         except SeaformerError as exc:
             if debug:

@@ -31,8 +31,11 @@ def _is_own(category: type[Warning]) -> bool:
 
 
 @contextlib.contextmanager
-def third_party_output_to(log_path: Path) -> Iterator[Path]:
+def third_party_output_to(log_path: Path, *, loads_torch: bool = True) -> Iterator[Path]:
     """Send third-party output (native and Python) to ``log_path`` while the block runs.
+
+    ``loads_torch=False`` is for commands that never import torch (the report tool): they skip importing it here
+    just to re-point its log handler.
 
     A log that stayed empty is removed afterwards, with its folder if this call created it, so a command that
     wrote nothing leaves nothing behind.
@@ -52,7 +55,7 @@ def third_party_output_to(log_path: Path) -> Iterator[Path]:
     os.dup2(log.fileno(), 2)
     sys.stderr = terminal
     handler = logging.StreamHandler(log)
-    routed = _route_loggers(handler, log, saved_stderr)
+    routed = _route_loggers(handler, log, saved_stderr, loads_torch=loads_torch)
 
     def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
              file: TextIO | None = None, line: str | None = None) -> None:
@@ -95,11 +98,12 @@ def _writes_to_fd2(stream: TextIO) -> bool:
         return False
 
 
-def _route_loggers(handler: logging.Handler, log: TextIO,
-                   saved: TextIO) -> list[tuple[logging.Logger, bool, list[Any]]]:
+def _route_loggers(handler: logging.Handler, log: TextIO, saved: TextIO, *,
+                   loads_torch: bool) -> list[tuple[logging.Logger, bool, list[Any]]]:
     # torch installs its own StreamHandler on the "torch" logger when it is imported; import it now so that
     # handler exists and can be pointed at the log (it would otherwise write to the console).
-    import torch  # noqa: F401
+    if loads_torch:
+        import torch  # noqa: F401
 
     routed = []
     for name in _THIRD_PARTY_LOGGERS:
