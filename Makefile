@@ -30,7 +30,7 @@ $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 lint: install
-	$(BIN)/ruff check seaformer_deploy tests benchmarks export bench
+	$(BIN)/ruff check seaformer_deploy tests benchmarks export bench scripts
 
 demo: install
 	$(BIN)/python -m seaformer_deploy.cli.demo --output-dir build/demo

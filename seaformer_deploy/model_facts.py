@@ -16,6 +16,9 @@ from seaformer_deploy.schema import SchemaError, check_schema
 
 EXPORT_SCHEMA = "seaformer-deploy/export-report@1"
 NORMALIZATION_RECIPE = "decode as RGB, resize to input_size_hw (bilinear), then (pixel - mean) / std per channel"
+CLASSIFICATION_RECIPE = ("decode as RGB (PIL); resize with PIL bicubic so the short side is floor(size / 0.875); "
+                         "centre-crop to input_size_hw; then (pixel - mean) / std per channel (the official "
+                         "seaformer-cls evaluation)")
 
 
 class WeightSource(str, Enum):

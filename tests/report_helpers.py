@@ -79,7 +79,8 @@ def synthetic_report(centres_ms: list[float], *, device: dict[str, Any] | None =
                      output_mode: str = "logits", throttled: tuple[int, ...] = (), reasons: list[str] | None = None,
                      incomplete: str | None = None, modules: dict[str, float] | None = None,
                      op_histogram: dict[str, int] | None = None, accuracy: tuple[float, dict[str, float]] | None = None,
-                     sha256: str = "0" * 64, path: str = "synthetic.bench.json") -> ReportFile:
+                     sha256: str = "0" * 64, path: str = "synthetic.bench.json",
+                     module_statistic: str = "median") -> ReportFile:
     """A typed bench report whose launches have these medians (ms); ``modules`` are ms per run by module."""
     height, width = input_size_hw
     facts = ModelFacts(variant="T", task="seg", num_classes=150, input_size_hw=input_size_hw, layout="nhwc",
@@ -100,7 +101,7 @@ def synthetic_report(centres_ms: list[float], *, device: dict[str, Any] | None =
         e2e = sum(modules.values()) * 1e3
         rows = tuple(ModuleRow(name, ms * 1e3, 100 * ms * 1e3 / e2e, 1) for name, ms in modules.items())
         profile = ProfileSection(OpProfileSummary("litert", "xnnpack", 1, [e2e], [e2e], [], []),
-                                 ModuleTable("litert", "xnnpack", e2e, e2e, rows))
+                                 ModuleTable("litert", "xnnpack", e2e, e2e, rows, module_statistic))
     accuracy_section = None
     if accuracy is not None:
         miou, ious = accuracy

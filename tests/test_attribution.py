@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from seaformer_deploy import RandomWeightsWarning, build_model, prepare_for_deploy
-from seaformer_deploy.bench.attribution import GAP, POSTPROCESS, UNATTRIBUTED, attribute, module_of
+from seaformer_deploy.bench.attribution import GAP, POSTPROCESS, UNATTRIBUTED, ModuleTable, attribute, module_of
 from seaformer_deploy.bench.litert.profiler import profile_tflite
 from seaformer_deploy.bench.measures import OpEvent, OpProfile
 from seaformer_deploy.bench.ort_profiler import profile_onnx
@@ -285,3 +285,64 @@ def test_bookkeeping_on_a_hand_made_profile() -> None:
     indexed = OpProfile("litert", "builtin", [OpEvent("CONV_2D", "CONV_2D", 3, 5.0, 0)], [10.0])
     assert attribute(indexed).rows[0].module == UNATTRIBUTED
     assert attribute(indexed, {3: "/model/decode_head/conv_seg/Conv"}).rows[0].module == "head.conv_seg"
+
+
+def _jittery_profile(slow_run: int | None, factor: float = 50.0) -> OpProfile:
+    """Nine runs of three modules with a few percent of jitter; one run of ``smb2`` ``factor`` x slower."""
+    rng = np.random.default_rng(7)
+    names = {"stem": "/model/backbone/smb1/stem_block/stem_block.0/c/Conv",
+             "smb2": "/model/backbone/smb2/layer1/conv/conv.0/c/Conv",
+             "head.conv_seg": "/model/decode_head/conv_seg/Conv"}
+    base = {"stem": 100.0, "smb2": 200.0, "head.conv_seg": 50.0}
+    events, e2e = [], []
+    for run in range(9):
+        total = 0.0
+        for module, us in base.items():
+            for half in (0.4, 0.6):  # two ops per module: the per-run sum is what counts
+                elapsed = us * half * float(rng.uniform(0.97, 1.03))
+                if module == "smb2" and run == slow_run:
+                    elapsed *= factor
+                events.append(OpEvent(names[module], "Conv", None, elapsed, run))
+                total += elapsed
+        e2e.append(total + 10.0)
+    return OpProfile("litert", "xnnpack", events, e2e_us=e2e)
+
+
+def test_one_preempted_run_does_not_move_a_module_time() -> None:
+    clean, disturbed = _jittery_profile(None), _jittery_profile(slow_run=4)
+    spread = 0.0  # how far the undisturbed modules' per-run sums range
+    for module in ("stem", "head.conv_seg"):
+        per_run = [sum(e.elapsed_us for e in clean.events if e.run == run and module_of(e.name) == module)
+                   for run in range(clean.runs)]
+        spread = max(spread, max(per_run) - min(per_run))
+    before, after = attribute(clean), attribute(disturbed)
+    assert after.statistic == "median"
+    assert abs(after.row("smb2").us_per_run - before.row("smb2").us_per_run) <= spread
+    assert abs(after.e2e_us - before.e2e_us) <= spread
+    for module in ("stem", "head.conv_seg"):
+        assert after.row(module).us_per_run == before.row(module).us_per_run
+    # The mean is kept beside the median, and it is the number one slow run pulls far off.
+    assert after.row("smb2").mean_us_per_run - before.row("smb2").mean_us_per_run > 10 * spread
+    # The rows still close to the end-to-end time, and the per-op table carries the robust median too.
+    assert sum(row.us_per_run for row in after.rows) == pytest.approx(after.e2e_us)
+    smb2_ops = [op for op in disturbed.per_op_table() if module_of(op.name) == "smb2"]
+    clean_ops = [op for op in clean.per_op_table() if module_of(op.name) == "smb2"]
+    assert abs(smb2_ops[0].median_us - clean_ops[0].median_us) <= spread
+    assert smb2_ops[0].avg_us - clean_ops[0].avg_us > 10 * spread
+
+
+def test_a_profile_of_averages_says_its_statistic_is_the_mean() -> None:
+    averaged = OpProfile("benchmark_model", "builtin",
+                         [OpEvent("/model/backbone/smb2/layer1/conv/conv.0/c/Conv", "Conv", None, 40.0, 0)],
+                         e2e_us=[50.0], runs_are_averages=True)
+    table = attribute(averaged)
+    assert table.statistic == "mean"
+    assert table.row("smb2").us_per_run == table.row("smb2").mean_us_per_run == 40.0
+    # A table from a report written before the median existed was a table of means.
+    old = table.to_dict()
+    del old["statistic"]
+    for row in old["modules"]:
+        del row["mean_us_per_run"]
+    assert ModuleTable.from_dict(old).statistic == "mean"
+    assert ModuleTable.from_dict(old).row("smb2").mean_us_per_run is None
+    assert ModuleTable.from_dict(table.to_dict()) == table

@@ -11,9 +11,11 @@ from PIL import Image
 from seaformer_deploy.data.datasets import (
     ADE20K_CLASSES,
     CITYSCAPES_CLASSES,
+    DEMO_VAL_IMAGES,
     open_dataset,
     reduce_zero_label,
 )
+from seaformer_deploy.data.demo import DEMO_FORMAT_VERSION
 from seaformer_deploy.errors import UsageError
 
 
@@ -139,8 +141,10 @@ def test_demo_spec_generates_into_path(tmp_path):
 def test_demo_default_cache_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     dataset = open_dataset("demo", limit=1)
-    assert (tmp_path / "seaformer-deploy" / "demo" / "images" / "validation").is_dir()
+    # The generator version is in the folder name, so other generators' scenes never mix with these.
+    assert (tmp_path / "seaformer-deploy" / f"demo-v{DEMO_FORMAT_VERSION}" / "images" / "validation").is_dir()
     assert len(dataset) == 1
+    assert len(open_dataset("demo")) == DEMO_VAL_IMAGES
 
 
 def test_label_image_size_mismatch(tmp_path):

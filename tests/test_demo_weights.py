@@ -1,4 +1,5 @@
-"""Demo weights: training really learns, the cache is keyed and reused, and every model built on them says so."""
+"""Demo weights: training really learns and is reproducible, T loads the shipped file at once, the other variants
+are trained on demand and cached, and every model built on them says so."""
 
 import shutil
 import warnings
@@ -17,7 +18,9 @@ from seaformer_deploy.weights.checkpoints import read_checkpoint, state_fingerpr
 from seaformer_deploy.weights.demo import DemoWeightsWarning, demo_checkpoint, demo_checkpoint_path
 from seaformer_deploy.weights.training import DEFAULT_TRAINING, DemoTraining, train_demo_weights
 
-TINY = DemoTraining(steps=16, batch_size=2, image_size=64, scenes=4, learning_rate=3e-3)
+TINY = DemoTraining(steps=16, batch_size=2, crop_size=64, scene_size=64, scenes=4, learning_rate=3e-3, warmup_steps=2)
+# No checkpoint ships for S: it exercises the train-on-demand path.
+ON_DEMAND = "S"
 
 
 @dataclass(frozen=True)
@@ -29,12 +32,12 @@ class TrainedOnce:
 
 @pytest.fixture(scope="session")
 def trained_once(tmp_path_factory) -> TrainedOnce:
-    """The tiny demo checkpoint of SeaFormer-T, trained once for every test of this file."""
+    """The tiny demo checkpoint of SeaFormer-S, trained once for every test of this file."""
     root = tmp_path_factory.mktemp("demo-cache")
     messages: list[str] = []
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CACHE_HOME", str(root))
-        path = demo_checkpoint("t", TINY, progress=messages.append)
+        path = demo_checkpoint(ON_DEMAND.lower(), TINY, progress=messages.append)
     return TrainedOnce(path, root, messages)
 
 
@@ -46,7 +49,7 @@ def cache(tmp_path, monkeypatch):
 
 def _install_as_default(trained: TrainedOnce) -> Path:
     """Put the tiny checkpoint where ``checkpoint="demo"`` looks (the current cache's default-training path)."""
-    default = demo_checkpoint_path("T")
+    default = demo_checkpoint_path(ON_DEMAND)
     default.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(trained.path, default)
     return default
@@ -54,7 +57,7 @@ def _install_as_default(trained: TrainedOnce) -> Path:
 
 @pytest.mark.slow
 def test_training_lowers_the_loss_and_is_reproducible(cache, trained_once):
-    model = build_model("T")
+    model = build_model(ON_DEMAND)
     before = state_fingerprint(model)
     losses = train_demo_weights(model, TINY)
     assert len(losses) == TINY.steps
@@ -72,26 +75,28 @@ def test_training_lowers_the_loss_and_is_reproducible(cache, trained_once):
 def test_checkpoint_is_cached_in_the_official_layout_and_reused(trained_once, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(trained_once.cache_root))
     path = trained_once.path
-    assert path == demo_checkpoint_path("T", TINY) and path.is_relative_to(trained_once.cache_root)
+    assert path == demo_checkpoint_path(ON_DEMAND, TINY) and path.is_relative_to(trained_once.cache_root)
+    assert trained_once.messages[0].startswith(f"no demo checkpoint ships for SeaFormer-{ON_DEMAND}: training one now")
     assert trained_once.messages[-1].startswith(f"training demo weights: step {TINY.steps}/{TINY.steps}")
     loaded = read_checkpoint(path)
     assert loaded.layout == "mmseg"
     meta = torch.load(path, weights_only=True)["meta"]["seaformer_deploy_demo_weights"]
-    assert meta["variant"] == "T" and meta["training"]["steps"] == TINY.steps
+    assert meta["variant"] == ON_DEMAND and meta["training"]["steps"] == TINY.steps
     assert meta["final_loss"] < meta["first_loss"]
 
     def must_not_train(*args, **kwargs):
         raise AssertionError("cached demo weights were trained again")
 
     monkeypatch.setattr(demo_weights, "train_demo_weights", must_not_train)
-    assert demo_checkpoint("T", TINY) == path
+    assert demo_checkpoint(ON_DEMAND, TINY) == path
     assert not list(path.parent.glob("*.partial"))
 
 
 def test_cache_key_follows_every_training_setting():
     keys = {DemoTraining().key("T"), DemoTraining().key("B"), DemoTraining(steps=201).key("T"),
-            DemoTraining(scene_seed=2).key("T"), DemoTraining(learning_rate=2e-3).key("T")}
-    assert len(keys) == 5
+            DemoTraining(scene_seed=2).key("T"), DemoTraining(learning_rate=2e-3).key("T"),
+            DemoTraining(crop_size=96).key("T"), DemoTraining(threads=2).key("T")}
+    assert len(keys) == 7
     assert DemoTraining().key("T") == DEFAULT_TRAINING.key("T")
 
 
@@ -100,7 +105,7 @@ def test_build_model_demo_loads_the_cached_weights_and_says_so(cache, trained_on
     default = _install_as_default(trained_once)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = build_model("T", checkpoint="demo")
+        model = build_model(ON_DEMAND, checkpoint="demo")
     assert [w for w in caught if issubclass(w.category, DemoWeightsWarning)]
     assert model.weights.source == "demo"
     assert model.weights.path == str(default)
@@ -132,11 +137,12 @@ def test_export_on_demo_weights_records_them_in_the_report(cache, tmp_path, trai
     from seaformer_deploy.export.pipeline import ExportOptions, export
 
     default = _install_as_default(trained_once)
-    result = export(ExportOptions(variant="T", format="onnx", input_size="64", checkpoint="demo"), tmp_path / "out")
+    result = export(ExportOptions(variant=ON_DEMAND, format="onnx", input_size="64", checkpoint="demo"),
+                    tmp_path / "out")
     assert result.ok
     report = result.report.to_dict()
     assert report["weights"]["source"] == "demo" and report["weights"]["path"] == str(default)
-    assert any(w.startswith("DEMO WEIGHTS: SeaFormer-T") for w in report["warnings"])
+    assert any(w.startswith(f"DEMO WEIGHTS: SeaFormer-{ON_DEMAND}") for w in report["warnings"])
     assert not any("RANDOM" in w for w in report["warnings"])
     bench_warnings = load_model_info(result.model_path).warnings
     assert any("DEMO weights" in w for w in bench_warnings) and not any("RANDOM" in w for w in bench_warnings)

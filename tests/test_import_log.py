@@ -95,6 +95,8 @@ def test_xnnpack_rows_of_our_model_are_aligned_to_modules_when_one_per_operator(
     profile = _report(out)["profile"]
     modules = {row["module"]: row for row in profile["modules"]["modules"]}
     delegate_ops = [op for op in profile["ops"] if op["name"].startswith("Delegate/")]
+    # benchmark_model prints per-op averages, not single runs: the module times are means and say so.
+    assert profile["modules"]["statistic"] == "mean"
     if aligned:
         # One row per XNNPACK operator, in execution order: aligned to nodes, so modules are known.
         assert all(op["node_index"] is not None for op in delegate_ops)

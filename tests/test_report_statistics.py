@@ -161,3 +161,13 @@ def test_blame_warns_when_the_profiles_disagree_with_the_launches() -> None:
     assert "caution: the profiles moved +0.500 ms end to end but the launch medians +10." in sentence
     agreeing = synthetic_report(_noisy(10.5), modules={"stem": 1.0, "smb1": 3.5})
     assert "caution" not in compare_runs(base, agreeing).blame.sentence
+    assert "means over runs" not in compare_runs(base, agreeing).blame.sentence
+
+
+def test_blame_names_the_side_whose_module_times_are_means() -> None:
+    base = synthetic_report(_noisy(10.0), modules={"stem": 1.0, "smb1": 3.0}, module_statistic="mean")
+    cur = synthetic_report(_noisy(10.5), modules={"stem": 1.0, "smb1": 3.5})
+    sentence = compare_runs(base, cur).blame.sentence
+    assert sentence.startswith("smb1 explains most of the change: +0.500 ms")
+    assert sentence.endswith("(the baseline module times are means over runs, not medians: one slow run can "
+                             "inflate a module)")

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from seaformer_deploy.bench.report import AccuracySection
+from seaformer_deploy.data.classification import ClassificationDataset
 from seaformer_deploy.data.datasets import SegDataset
 from seaformer_deploy.data.preprocess import Normalization, logits_to_labels, preprocess
 from seaformer_deploy.errors import UsageError
@@ -38,6 +39,22 @@ def prediction_to_labels(output: np.ndarray, facts: ModelFacts, out_size_hw: tup
     return logits_to_labels(output, out_size_hw, layout=facts.layout, input_size_hw=first_resize)
 
 
+def check_dataset_fits(dataset: SegDataset | ClassificationDataset, facts: ModelFacts) -> None:
+    """One UsageError unless ``dataset`` is of the model's task with the model's class count."""
+    if isinstance(dataset, ClassificationDataset):
+        if facts.task != "cls":
+            raise UsageError(f"dataset {dataset.spec} is a classification dataset but the model is a {facts.task} "
+                             "model (export it with --task cls)")
+        dataset.check_num_classes(facts.num_classes)
+        return
+    if facts.task != "seg":
+        raise UsageError(f"dataset {dataset.spec} is a segmentation dataset but the model is a {facts.task} model "
+                         "(classification models are evaluated with --dataset imagenet:DIR or demo-cls)")
+    if dataset.has_labels and dataset.num_classes != facts.num_classes:
+        raise UsageError(f"dataset {dataset.name} has {dataset.num_classes} classes but the model predicts "
+                         f"{facts.num_classes}")
+
+
 def evaluate(
     predict: Predictor,
     dataset: SegDataset,
@@ -52,12 +69,8 @@ def evaluate(
 
     Agreement is the mIoU of the exported model's class maps taken against the reference's class maps.
     """
-    if facts.task != "seg":
-        raise UsageError("accuracy on segmentation datasets needs a segmentation model")
+    check_dataset_fits(dataset, facts)
     num_classes = facts.num_classes
-    if dataset.has_labels and dataset.num_classes != num_classes:
-        raise UsageError(f"dataset {dataset.name} has {dataset.num_classes} classes but the model predicts "
-                         f"{num_classes}")
     if not dataset.has_labels and reference is None:
         raise UsageError(f"dataset {dataset.name} has no labels: pass --reference to compare with PyTorch")
     normalization = Normalization.from_dict(facts.normalization_dict)

@@ -22,11 +22,18 @@ post-processing, or a resize/argmax op outside every model module), else ``unatt
 ``attribute`` also uses execution order: an otherwise unattributed op that runs after a post-processing
 op in the same run (the layout transpose of upsampled logits, the cast of the labels) is charged to
 ``postprocess``; before that point, unattributed ops are layout glue (e.g. an NCHW output transpose).
+
+A module's time is the median over the profiled runs of its per-run sum of op times, not the mean: on a
+loaded machine one preempted run can make one op many times slower, which would move a mean by a large
+fraction while the median stays put. The mean is kept beside it. A profile whose one "run" already holds
+per-op averages (benchmark_model's Run Order table) has no per-run data: its table says the statistic is
+the mean.
 """
 
 from __future__ import annotations
 
 import re
+import statistics
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
@@ -117,25 +124,40 @@ def module_of(name: str, op_type: str | None = None) -> str:
     return UNATTRIBUTED
 
 
+MEDIAN = "median"
+MEAN = "mean"
+
+
 @dataclass(frozen=True)
 class ModuleRow:
-    """Mean time per run of one module's ops, its share of end-to-end latency, and ops per run."""
+    """One module's time per run (the table's ``statistic`` over runs), its share of end to end, ops per run.
+
+    ``mean_us_per_run`` is the mean over runs, kept to show how far one slow run pulls it; None in tables
+    read from reports written before it existed.
+    """
 
     module: str
     us_per_run: float
     pct: float
     op_count: int
+    mean_us_per_run: float | None = None
 
 
 @dataclass(frozen=True)
 class ModuleTable:
-    """Per-module latency; the ``unattributed`` and ``gap`` (e2e minus sum of ops) rows close it to 100%."""
+    """Per-module latency; the ``unattributed`` and ``gap`` (e2e minus sum of ops) rows close it to 100%.
+
+    ``statistic`` says how rows, ``e2e_us`` and ``sum_of_ops_us`` summarise the runs: ``median`` (of per-run
+    sums; ``sum_of_ops_us`` is then the sum of the rows' medians, so the rows still add up to ``e2e_us``) or
+    ``mean`` (a profile of averages, and reports written before the median).
+    """
 
     engine: str
     kernel_mode: str
     e2e_us: float
     sum_of_ops_us: float
     rows: tuple[ModuleRow, ...]
+    statistic: str = MEDIAN
 
     def row(self, module: str) -> ModuleRow | None:
         return next((row for row in self.rows if row.module == module), None)
@@ -146,26 +168,21 @@ class ModuleTable:
             "kernel_mode": self.kernel_mode,
             "e2e_us": self.e2e_us,
             "sum_of_ops_us": self.sum_of_ops_us,
+            "statistic": self.statistic,
             "modules": [asdict(row) for row in self.rows],
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModuleTable:
+        # Reports written before the median have neither ``statistic`` nor ``mean_us_per_run``: theirs are means.
         return cls(engine=data["engine"], kernel_mode=data["kernel_mode"], e2e_us=data["e2e_us"],
-                   sum_of_ops_us=data["sum_of_ops_us"], rows=tuple(ModuleRow(**row) for row in data["modules"]))
+                   sum_of_ops_us=data["sum_of_ops_us"], rows=tuple(ModuleRow(**row) for row in data["modules"]),
+                   statistic=data.get("statistic", MEAN))
 
 
-def attribute(profile: OpProfile, names_by_node: dict[int, str] | None = None) -> ModuleTable:
-    """Group a profile's op times by SeaFormer module.
-
-    An event's name is taken from ``names_by_node`` (by node index) if given, else from the profile's own
-    ``node_names``, else the event name. Modules are listed in execution order, then ``unattributed``
-    and ``gap``; percentages are of the mean end-to-end time.
-    """
-    lookup = names_by_node if names_by_node is not None else profile.node_names
-    runs = max(profile.runs, 1)
-    totals: dict[str, float] = {}
-    counts: dict[str, int] = {}
+def _module_keys(profile: OpProfile, lookup: dict[int, str]) -> list[str]:
+    """The module key of each event, in event order (post-processing glue charged as the module docstring says)."""
+    keys = []
     postprocessing_runs: set[int] = set()
     for event in profile.events:
         name = lookup.get(event.node_index, event.name) if event.node_index is not None else event.name
@@ -174,17 +191,41 @@ def attribute(profile: OpProfile, names_by_node: dict[int, str] | None = None) -
             postprocessing_runs.add(event.run)
         elif key == UNATTRIBUTED and event.run in postprocessing_runs:
             key = POSTPROCESS
-        totals[key] = totals.get(key, 0.0) + event.elapsed_us / runs
+        keys.append(key)
+    return keys
+
+
+def attribute(profile: OpProfile, names_by_node: dict[int, str] | None = None) -> ModuleTable:
+    """Group a profile's op times by SeaFormer module: per run, then the median over runs.
+
+    An event's name is taken from ``names_by_node`` (by node index) if given, else from the profile's own
+    ``node_names``, else the event name. Modules are listed in execution order, then ``unattributed``
+    and ``gap``; percentages are of the median end-to-end time.
+    """
+    lookup = names_by_node if names_by_node is not None else profile.node_names
+    runs = max(profile.runs, 1)
+    per_run: dict[str, list[float]] = {}
+    counts: dict[str, int] = {}
+    for event, key in zip(profile.events, _module_keys(profile, lookup), strict=True):
+        per_run.setdefault(key, [0.0] * runs)[event.run] += event.elapsed_us
         counts[key] = counts.get(key, 0) + 1
-    e2e = sum(profile.e2e_us) / runs if profile.e2e_us else 0.0
-    ops = sum(totals.values())
-    unattributed = totals.pop(UNATTRIBUTED, 0.0)
-    unattributed_count = counts.pop(UNATTRIBUTED, 0)
+    per_run.setdefault(UNATTRIBUTED, [0.0] * runs)
+    counts.setdefault(UNATTRIBUTED, 0)
+    e2e = statistics.median(profile.e2e_us) if profile.e2e_us else 0.0
+    medians = {key: statistics.median(values) for key, values in per_run.items()}
+    ops = sum(medians.values())
 
     def pct(value: float) -> float:
         return 100.0 * value / e2e if e2e > 0 else 0.0
 
-    rows = [ModuleRow(key, value, pct(value), round(counts[key] / runs)) for key, value in totals.items()]
-    rows.append(ModuleRow(UNATTRIBUTED, unattributed, pct(unattributed), round(unattributed_count / runs)))
-    rows.append(ModuleRow(GAP, e2e - ops, pct(e2e - ops), 0))
-    return ModuleTable(profile.engine, profile.kernel_mode, e2e, ops, tuple(rows))
+    def row(key: str) -> ModuleRow:
+        return ModuleRow(key, medians[key], pct(medians[key]), round(counts[key] / runs),
+                         statistics.fmean(per_run[key]))
+
+    rows = [row(key) for key in per_run if key != UNATTRIBUTED]
+    rows.append(row(UNATTRIBUTED))
+    mean_gap = (statistics.fmean(profile.e2e_us) if profile.e2e_us else 0.0) - sum(statistics.fmean(v)
+                                                                                   for v in per_run.values())
+    rows.append(ModuleRow(GAP, e2e - ops, pct(e2e - ops), 0, mean_gap))
+    statistic = MEAN if profile.runs_are_averages else MEDIAN
+    return ModuleTable(profile.engine, profile.kernel_mode, e2e, ops, tuple(rows), statistic)

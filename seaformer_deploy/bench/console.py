@@ -82,9 +82,14 @@ def print_bench_summary(report: BenchReport, console: Console) -> None:
     accuracy = report.accuracy
     if accuracy is not None:
         line = f"accuracy on {accuracy.dataset_name} ({accuracy.num_samples} images, on {accuracy.evaluated_on}):"
-        if accuracy.metrics:
+        if accuracy.top1 is not None:
+            line += f" top-1 {_pct(accuracy.top1)}, top-5 {_pct(accuracy.top5)}"
+        elif accuracy.metrics:
             line += f" mIoU {_pct(accuracy.miou)}, aAcc {_pct(accuracy.aacc)}, mAcc {_pct(accuracy.macc)}"
-        if accuracy.agreement_with_pytorch:
+        if accuracy.top1_agreement is not None:
+            line += (f"; vs PyTorch: top-1 agreement {_pct(accuracy.top1_agreement)}, "
+                     f"PyTorch's class in top-5 {_pct(accuracy.top5_agreement)}")
+        elif accuracy.agreement_with_pytorch:
             line += (f"; vs PyTorch: mIoU {_pct(accuracy.agreement_miou)}, "
                      f"pixel agreement {_pct(accuracy.pixel_agreement)}")
         console.print(line)

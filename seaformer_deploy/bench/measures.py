@@ -295,7 +295,11 @@ class OpEvent:
 
 @dataclass(frozen=True)
 class OpTotal:
-    """One op over all measured runs: ``avg_us`` is its mean time per run, ``pct`` its share of the ops."""
+    """One op over all measured runs: ``avg_us`` its mean time per run, ``pct`` its share of the ops.
+
+    ``median_us`` is the median over runs of the op's time in each run, which one preempted run cannot move
+    the way it moves the mean; None in tables read from reports written before it existed.
+    """
 
     name: str
     op_type: str
@@ -303,6 +307,7 @@ class OpTotal:
     count: int
     avg_us: float
     pct: float
+    median_us: float | None = None
 
 
 @dataclass
@@ -312,6 +317,8 @@ class OpProfile:
     ``node_names`` maps a node index to the name that carries its PyTorch module path, when the engine
     knows it (TFLite: the node's output tensor name; ONNX: the node name, resolved through the optimised
     graph for nodes ONNX Runtime created). Attribution uses it; it is empty when unknown.
+    ``runs_are_averages`` is True when the one "run" holds per-op averages over runs the tool did not report
+    one by one (benchmark_model), so no statistic over runs can be taken.
     """
 
     engine: str
@@ -320,6 +327,7 @@ class OpProfile:
     e2e_us: list[float]
     notes: list[str] = field(default_factory=list)
     node_names: dict[int, str] = field(default_factory=dict)
+    runs_are_averages: bool = False
 
     @property
     def runs(self) -> int:
@@ -342,8 +350,12 @@ class OpProfile:
         rows = []
         for (node_index, name), events in grouped.items():
             total = sum(event.elapsed_us for event in events)
+            per_run = [0.0] * runs
+            for event in events:
+                per_run[event.run] += event.elapsed_us
             rows.append(OpTotal(name=name, op_type=events[0].op_type, node_index=node_index, count=len(events),
-                                avg_us=total / runs, pct=100.0 * total / grand_total if grand_total > 0 else 0.0))
+                                avg_us=total / runs, pct=100.0 * total / grand_total if grand_total > 0 else 0.0,
+                                median_us=statistics.median(per_run)))
         return rows
 
     def to_dict(self, *, include_events: bool = False) -> dict[str, Any]:

@@ -173,13 +173,15 @@ class ProfileSection:
 
 
 def _score(metrics: dict[str, Any] | None, name: str) -> float | None:
-    return None if metrics is None else metrics[name]
+    return None if metrics is None else metrics.get(name)
 
 
 @dataclass(frozen=True)
 class AccuracySection:
-    """Accuracy on a dataset: mmseg metrics against its labels and/or agreement with PyTorch, and who computed
-    the outputs. ``metrics`` and ``agreement_with_pytorch`` are ``SegmentationMetrics.result()`` dicts."""
+    """Accuracy on a dataset: metrics against its labels and/or agreement with PyTorch, and who computed the
+    outputs. ``metrics`` and ``agreement_with_pytorch`` are ``SegmentationMetrics.result()`` dicts (segmentation)
+    or ``ClassificationMetrics.result()`` dicts (classification; agreement takes PyTorch's top-1 as the target);
+    the scores a task does not have read as None."""
 
     dataset: dict[str, Any]
     postprocess: str
@@ -215,6 +217,24 @@ class AccuracySection:
     def pixel_agreement(self) -> float | None:
         """Share of pixels whose class matches PyTorch's (the agreement's aAcc)."""
         return _score(self.agreement_with_pytorch, "aAcc")
+
+    @property
+    def top1(self) -> float | None:
+        return _score(self.metrics, "top1")
+
+    @property
+    def top5(self) -> float | None:
+        return _score(self.metrics, "top5")
+
+    @property
+    def top1_agreement(self) -> float | None:
+        """Share of images whose top-1 class is PyTorch's."""
+        return _score(self.agreement_with_pytorch, "top1")
+
+    @property
+    def top5_agreement(self) -> float | None:
+        """Share of images whose five best classes include PyTorch's top-1."""
+        return _score(self.agreement_with_pytorch, "top5")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -335,5 +355,8 @@ class BenchResult:
             "stable": self.report.latency.summary.stable,
             "mIoU": None if accuracy is None else accuracy.miou,
             "agreement_mIoU": None if accuracy is None else accuracy.agreement_miou,
+            "top1": None if accuracy is None else accuracy.top1,
+            "top5": None if accuracy is None else accuracy.top5,
+            "agreement_top1": None if accuracy is None else accuracy.top1_agreement,
             "warnings": list(self.report.warnings),
         }

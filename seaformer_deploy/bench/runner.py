@@ -102,10 +102,15 @@ class _Job:
     launches: list[Launch] = field(default_factory=list)
 
 
-def _prepare(model: str | Path, options: BenchOptions, output_dir: str | Path) -> _Job:
+def _prepare(model: str | Path, options: BenchOptions, output_dir: str | Path, dataset: Any) -> _Job:
     info = load_model_info(model)
     if options.device.kind is DeviceKind.ADB and info.format != "tflite":
         raise UsageError(f"{info.path.name}: phones run .tflite models through benchmark_model")
+    if dataset is not None:
+        from seaformer_deploy.bench.accuracy import check_dataset_fits
+
+        # Before any launch: a dataset of the wrong task or class count is bad input, not a late failure.
+        check_dataset_fits(dataset, info.facts)
     report_path = ensure_writable_dir(output_dir) / f"{info.path.name}.{options.device.slug}.bench.json"
     return _Job(info, _latency_sample(info), report_path, list(info.warnings))
 
@@ -145,13 +150,16 @@ def _analyse(device: Device, job: _Job, options: BenchOptions, dataset: Any, tic
         tick("per-op profile", 1, 1)
     if dataset is not None:
         from seaformer_deploy.bench.accuracy import evaluate
+        from seaformer_deploy.bench.classification_accuracy import evaluate_classification
         from seaformer_deploy.bench.reference import reference_predictor
+        from seaformer_deploy.data.classification import ClassificationDataset
 
         reference = reference_predictor(job.info, options.checkpoint) if options.reference else None
+        evaluator = evaluate_classification if isinstance(dataset, ClassificationDataset) else evaluate
         try:
-            sections["accuracy"] = evaluate(functools.partial(device.predict, job.info.path), dataset,
-                                            job.info.facts, evaluated_on=device.name, reference=reference,
-                                            progress=lambda d, t: tick("accuracy", d, t))
+            sections["accuracy"] = evaluator(functools.partial(device.predict, job.info.path), dataset,
+                                             job.info.facts, evaluated_on=device.name, reference=reference,
+                                             progress=lambda d, t: tick("accuracy", d, t))
         except DeviceError as exc:
             sections["incomplete"] = f"accuracy: {exc}"
     return sections
@@ -199,7 +207,7 @@ def benchmark(model: str | Path, options: BenchOptions, output_dir: str | Path, 
     """Benchmark ``model`` as ``options`` say and write the bench report; see the module docstring."""
     started = time.perf_counter()
     dataset = _open_dataset(options)
-    job = _prepare(model, options, output_dir)
+    job = _prepare(model, options, output_dir, dataset)
     tick = progress or (lambda _what, _done, _total: None)
     device = open_device(options.device, options)
     try:
@@ -230,7 +238,8 @@ def benchmark_interleaved(candidate: str | Path, baseline: str | Path, options: 
     started = time.perf_counter()
     dataset = _open_dataset(options)
     output_dir = Path(output_dir)
-    jobs = [_prepare(baseline, options, output_dir / "baseline"), _prepare(candidate, options, output_dir / "current")]
+    jobs = [_prepare(baseline, options, output_dir / "baseline", dataset),
+            _prepare(candidate, options, output_dir / "current", dataset)]
     tick = progress or (lambda _what, _done, _total: None)
     device = open_device(options.device, options)
     try:

@@ -76,7 +76,8 @@ def _measurement_options(function: Any) -> Any:
                      help="Independent launches (fresh process/session each)."),
         click.option("--profile/--no-profile", default=True, show_default=True,
                      help="Per-op profile mapped to modules."),
-        click.option("--dataset", help="ade20k:DIR, cityscapes:DIR, folder:IMAGES,LABELS, images:DIR or demo."),
+        click.option("--dataset", help="Segmentation: ade20k:DIR, cityscapes:DIR, folder:IMAGES,LABELS, images:DIR "
+                     "or demo. Classification: imagenet:DIR (one folder per class) or demo-cls."),
         click.option("--limit", type=click.IntRange(min=1), help="Evaluate at most N images."),
         click.option("--reference", is_flag=True, help="Also report agreement with the PyTorch model."),
         click.option("--checkpoint", type=click.Path(dir_okay=False),

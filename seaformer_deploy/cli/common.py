@@ -5,6 +5,7 @@ Heavy libraries (torch, converters, runtimes) are imported inside the command bo
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from seaformer_deploy.cli.quiet import LOG_NAME, third_party_output_to
 from seaformer_deploy.errors import SeaformerError, first_line
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,10 +35,21 @@ class ToolError(click.ClickException):
 
 
 def debug_option(function: F) -> F:
-    """``--debug``: show tracebacks instead of one-line errors."""
+    """``--debug``: show tracebacks instead of one-line errors; ``--verbose``: show third-party logs too."""
+    function = click.option("--verbose", is_flag=True, envvar="SEAFORMER_VERBOSE",
+                            help=f"Show third-party libraries' logs on the console [default: OUTPUT_DIR/{LOG_NAME}].")(
+        function)
     return click.option("--debug", is_flag=True, help="Show full tracebacks on errors.", envvar="SEAFORMER_DEBUG")(
         function
     )
+
+
+def _third_party_output(verbose: bool, output_dir: Path | None,
+                        loads_torch: bool) -> contextlib.AbstractContextManager[object]:
+    """Where third-party output goes while a command runs: the console with ``--verbose``, else a log file."""
+    if verbose:
+        return contextlib.nullcontext()
+    return third_party_output_to(Path(output_dir or "build") / LOG_NAME, loads_torch=loads_torch)
 
 
 def _apply(function: F, options: list[Callable[[F], F]]) -> F:
@@ -69,14 +82,21 @@ def output_dir_option(default: Path) -> Callable[[F], F]:
                         type=click.Path(file_okay=False, path_type=Path))
 
 
-def handle_errors(function: F) -> F:
-    """Turn library errors, interrupts and unexpected failures into one line and an exit code."""
+def handle_errors(function: F | None = None, *, loads_torch: bool = True) -> Any:
+    """Turn library errors, interrupts and unexpected failures into one line and an exit code.
+
+    ``@handle_errors(loads_torch=False)`` marks a command that never imports torch, so quiet mode does not either.
+    """
+    if function is None:
+        return functools.partial(handle_errors, loads_torch=loads_torch)
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         debug = kwargs.get("debug", False)
+        verbose = kwargs.pop("verbose", False)
         try:
-            return function(*args, **kwargs)
+            with _third_party_output(verbose, kwargs.get("output_dir"), loads_torch):
+                return function(*args, **kwargs)
         except SeaformerError as exc:
             if debug:
                 raise

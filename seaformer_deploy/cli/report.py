@@ -51,7 +51,7 @@ def main() -> None:
               help="Also write a self-contained HTML report.")
 @click.option("--json", "as_json", is_flag=True, help="Print the comparisons as JSON on stdout.")
 @debug_option
-@handle_errors
+@handle_errors(loads_torch=False)
 def compare(reports: tuple[Path, ...], baselines_dir: Path | None, threshold: float, alpha: float,
             max_miou_drop: float | None, markdown_path: Path | None, html_path: Path | None, as_json: bool,
             debug: bool) -> None:
@@ -92,7 +92,7 @@ def compare(reports: tuple[Path, ...], baselines_dir: Path | None, threshold: fl
 @click.option("--baselines-dir", default=Path("bench/baselines"), show_default=True,
               type=click.Path(file_okay=False, path_type=Path))
 @debug_option
-@handle_errors
+@handle_errors(loads_torch=False)
 def update_baseline(report: Path, baselines_dir: Path, debug: bool) -> None:
     """Store REPORT as the baseline of its model on its device (a folder named for the device fingerprint)."""
     from seaformer_deploy.report.baselines import update_baseline as store
@@ -105,7 +105,7 @@ def update_baseline(report: Path, baselines_dir: Path, debug: bool) -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The HTML file to write.")
 @debug_option
-@handle_errors
+@handle_errors(loads_torch=False)
 def html(reports: tuple[Path, ...], output: Path, debug: bool) -> None:
     """One HTML page for several REPORTS (files or folders): latency, modules, accuracy vs latency."""
     from seaformer_deploy.fileio import write_bytes_atomic

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from seaformer_deploy.data.demo import make_demo_dataset
+from seaformer_deploy.data.classification import ClassificationDataset, open_demo_cls, open_imagefolder
+from seaformer_deploy.data.demo import DEMO_FORMAT_VERSION, make_demo_dataset
 from seaformer_deploy.data.preprocess import load_image, load_label
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.fileio import cache_dir
@@ -234,14 +235,20 @@ def open_images(images_dir: str | os.PathLike[str], *, num_classes: int | None =
 
 
 def default_demo_root() -> Path:
-    """``$XDG_CACHE_HOME/seaformer-deploy/demo``, or ``~/.cache/seaformer-deploy/demo``."""
-    return cache_dir("demo")
+    """``$XDG_CACHE_HOME/seaformer-deploy/demo-vN``, or ``~/.cache/seaformer-deploy/demo-vN``.
+
+    The scene generator's version is in the name, so checkouts with other generators never rewrite each other's.
+    """
+    return cache_dir(f"demo-v{DEMO_FORMAT_VERSION}")
+
+
+DEMO_VAL_IMAGES = 16
 
 
 def open_demo(root: str | os.PathLike[str] | None = None, *, limit: int | None = None) -> SegDataset:
-    """The built-in demo dataset (ADE20K layout and classes), generated on first use."""
+    """The built-in demo validation split (ADE20K layout and classes), generated on first use."""
     root = Path(root) if root is not None else default_demo_root()
-    make_demo_dataset(root)
+    make_demo_dataset(root, num_images=DEMO_VAL_IMAGES)
     return open_ade20k(root, limit=limit, name="demo", spec=f"demo:{root}")
 
 
@@ -256,12 +263,13 @@ def open_demo_train(*, num_images: int = DEMO_TRAIN_IMAGES, size_hw: tuple[int, 
     They are drawn with another seed than ``open_demo``'s evaluation scenes, so no image is in both.
     """
     height, width = size_hw
-    root = make_demo_dataset(cache_dir(f"demo-train-{seed}-{num_images}-{height}x{width}"), num_images=num_images,
-                             size_hw=size_hw, seed=seed)
+    folder = f"demo-v{DEMO_FORMAT_VERSION}-train-{seed}-{num_images}-{height}x{width}"
+    root = make_demo_dataset(cache_dir(folder), num_images=num_images, size_hw=size_hw, seed=seed)
     return open_ade20k(root, limit=limit, name="demo-train", spec=f"demo-train:{root}")
 
 
-_SCHEMES = ("ade20k", "cityscapes", "folder", "images", "demo")
+_SCHEMES = ("ade20k", "cityscapes", "folder", "images", "demo", "imagenet", "demo-cls")
+CLASSIFICATION_SCHEMES = ("imagenet", "demo-cls")
 
 
 def open_dataset(
@@ -270,11 +278,13 @@ def open_dataset(
     limit: int | None = None,
     num_classes: int | None = None,
     reduce_zero_label: bool = False,
-) -> SegDataset:
+) -> SegDataset | ClassificationDataset:
     """Open a dataset from a spec string.
 
-    ``ade20k:PATH``, ``cityscapes:PATH``, ``folder:IMAGES_DIR,LABELS_DIR`` (``num_classes`` required,
-    ``reduce_zero_label`` optional), ``images:DIR`` (no labels), ``demo`` or ``demo:PATH``.
+    Segmentation: ``ade20k:PATH``, ``cityscapes:PATH``, ``folder:IMAGES_DIR,LABELS_DIR`` (``num_classes``
+    required, ``reduce_zero_label`` optional), ``images:DIR`` (no labels), ``demo`` or ``demo:PATH``.
+    Classification: ``imagenet:DIR`` (ImageFolder layout) and ``demo-cls`` or ``demo-cls:PATH``; with
+    ``num_classes`` their class count must match it.
     """
     scheme, sep, rest = spec.partition(":")
     scheme = scheme.strip().lower()
@@ -285,6 +295,8 @@ def open_dataset(
         raise UsageError(f"dataset limit must be at least 1, got {limit}")
     if reduce_zero_label and scheme != "folder":
         raise UsageError(f"reduce_zero_label applies only to folder: datasets, not {scheme}")
+    if scheme in CLASSIFICATION_SCHEMES:
+        return _open_classification(scheme, rest if sep else "", limit=limit, num_classes=num_classes)
     if scheme == "demo":
         dataset = open_demo(rest or None, limit=limit)
     elif not sep or not rest:
@@ -305,4 +317,17 @@ def open_dataset(
                            reduce_zero_label=reduce_zero_label, limit=limit)
     if num_classes is not None and num_classes != dataset.num_classes:
         raise UsageError(f"{scheme} has {dataset.num_classes} classes, got num_classes={num_classes}")
+    return dataset
+
+
+def _open_classification(scheme: str, path: str, *, limit: int | None,
+                         num_classes: int | None) -> ClassificationDataset:
+    if scheme == "demo-cls":
+        dataset = open_demo_cls(path or None, limit=limit)
+    elif not path:
+        raise UsageError("dataset imagenet needs a path: imagenet:DIR (one folder per class)")
+    else:
+        dataset = open_imagefolder(path, limit=limit)
+    if num_classes is not None:
+        dataset.check_num_classes(num_classes)
     return dataset

@@ -1,41 +1,39 @@
 """A small procedural dataset in ADE20K layout, so every command can run without downloads.
 
-Scenes are drawn from a handful of real ADE20K classes (stored +1 as ADE does, 0 = ignore on a thin
-border) and rendered with per-class colour, stripes and noise so predictions are not trivial.
-Generation is deterministic for a seed and idempotent: a manifest records what was written.
+Scenes are built from twelve real ADE20K classes (stored +1 as ADE does, 0 = ignore on a thin border). They are
+made to be hard enough that an mIoU on them says something:
+
+- textures, not flat colours: every class has its own texture family (window grids, planks, tiles, foliage
+  noise, clouds, lane marks, ...), and colours vary per instance and per image (illumination gain, colour cast),
+  so colour alone does not name a class;
+- scale changes: a per-scene zoom and a perspective rule (nearer objects are larger) scale objects and their
+  textures over about a factor of six;
+- occlusion: objects are painted far to near, so trees cover buildings, cars cover people and the other way
+  round, and every object can be cut by the image border.
+
+Generation is deterministic for a seed and idempotent: a manifest records what was written. Different seeds give
+disjoint scenes (each scene is drawn from its own ``(seed, index)`` random stream).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from seaformer_deploy.data.manifest import manifest_is_complete
 from seaformer_deploy.errors import UsageError
-from seaformer_deploy.fileio import ensure_writable_dir, sha256_file, write_bytes_atomic, write_json_atomic
+from seaformer_deploy.fileio import ensure_writable_dir, write_bytes_atomic, write_json_atomic
 
 MANIFEST_NAME = "demo_manifest.json"
 _FORMAT = "seaformer-deploy-demo"
-_VERSION = 1
+DEMO_FORMAT_VERSION = 2
 _BORDER_PX = 2
 _JPEG_QUALITY = 95
-
-
-@dataclass(frozen=True)
-class _Look:
-    """How a class is rendered: base RGB colour, stripe amplitude/period/angle, noise sigma."""
-
-    color: tuple[int, int, int]
-    stripes: float = 0.0
-    period: float = 8.0
-    angle_deg: float = 0.0
-    noise: float = 6.0
-
 
 # Zero-based ADE20K class ids (the index into the 150 classes).
 DEMO_CLASSES: dict[str, int] = {
@@ -52,105 +50,228 @@ DEMO_CLASSES: dict[str, int] = {
     "mountain": 16,
     "car": 20,
 }
+_C = DEMO_CLASSES
 
-_LOOKS: dict[int, _Look] = {
-    DEMO_CLASSES["wall"]: _Look((196, 184, 160), stripes=6.0, period=24.0, angle_deg=0.0, noise=4.0),
-    DEMO_CLASSES["building"]: _Look((150, 110, 90), stripes=30.0, period=10.0, angle_deg=90.0, noise=8.0),
-    DEMO_CLASSES["sky"]: _Look((120, 170, 230), noise=3.0),
-    DEMO_CLASSES["floor"]: _Look((150, 105, 60), stripes=22.0, period=14.0, angle_deg=0.0, noise=7.0),
-    DEMO_CLASSES["tree"]: _Look((40, 110, 40), stripes=10.0, period=5.0, angle_deg=60.0, noise=22.0),
-    DEMO_CLASSES["ceiling"]: _Look((230, 228, 220), noise=3.0),
-    DEMO_CLASSES["road"]: _Look((95, 95, 100), stripes=8.0, period=40.0, angle_deg=90.0, noise=12.0),
-    DEMO_CLASSES["grass"]: _Look((90, 160, 60), stripes=12.0, period=4.0, angle_deg=80.0, noise=18.0),
-    DEMO_CLASSES["sidewalk"]: _Look((175, 170, 160), stripes=18.0, period=16.0, angle_deg=45.0, noise=6.0),
-    DEMO_CLASSES["person"]: _Look((200, 60, 70), noise=10.0),
-    DEMO_CLASSES["mountain"]: _Look((110, 100, 120), stripes=14.0, period=20.0, angle_deg=30.0, noise=14.0),
-    DEMO_CLASSES["car"]: _Look((30, 60, 170), stripes=20.0, period=12.0, angle_deg=0.0, noise=5.0),
+Texture = Callable[[np.random.Generator, np.ndarray, np.ndarray, float], np.ndarray]
+
+
+# ---- textures: each returns an HxWx3 float image of one class's look over the whole frame ---------------------
+
+def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cell: float) -> np.ndarray:
+    """Zero-mean, unit-ish noise with features about ``cell`` pixels wide (upsampled white noise)."""
+    height, width = shape
+    small = rng.standard_normal((max(2, int(height / cell) + 2), max(2, int(width / cell) + 2))).astype(np.float32)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
+
+
+def _jitter(rng: np.random.Generator, color: tuple[int, int, int], amount: float) -> np.ndarray:
+    return np.asarray(color, np.float32) * rng.uniform(1 - amount, 1 + amount) + rng.uniform(-10, 10, 3)
+
+
+def _paint(base: np.ndarray, shade: np.ndarray) -> np.ndarray:
+    return base[None, None, :] + shade[:, :, None]
+
+
+def _sky(rng: np.random.Generator, ys: np.ndarray, xs: np.ndarray, zoom: float) -> np.ndarray:
+    height = ys.shape[0]
+    base = _jitter(rng, (110, 160, 225), 0.1)
+    image = _paint(base, ys / height * 70.0)
+    clouds = np.clip(_smooth_noise(rng, ys.shape, 40 * zoom) - 0.3, 0, None)
+    return image + clouds[:, :, None] * np.asarray([90, 80, 50], np.float32)
+
+
+def _mountain(rng: np.random.Generator, ys: np.ndarray, xs: np.ndarray, zoom: float) -> np.ndarray:
+    base = _jitter(rng, (115, 105, 130), 0.12)
+    ridges = 12 * np.sin((xs * 0.6 + ys) * (2 * np.pi / (18 * zoom)))
+    return _paint(base, ridges + 18 * _smooth_noise(rng, ys.shape, 6 * zoom))
+
+
+def _building(rng: np.random.Generator, ys: np.ndarray, xs: np.ndarray, zoom: float) -> np.ndarray:
+    base = _jitter(rng, ((150, 110, 90), (170, 160, 150), (120, 80, 70))[int(rng.integers(3))], 0.12)
+    period = rng.uniform(8, 14) * zoom
+    windows = ((xs % period) < 0.55 * period) & ((ys % (1.3 * period)) < 0.6 * period)
+    shade = np.where(windows, -70.0, 0.0).astype(np.float32) + 5 * _smooth_noise(rng, ys.shape, 2)
+    return _paint(base, shade)
+
+
+def _tree(rng: np.random.Generator, ys: np.ndarray, xs: np.ndarray, zoom: float) -> np.ndarray:
+    base = _jitter(rng, (45, 115, 40), 0.2)
+    leaves = 30 * _smooth_noise(rng, ys.shape, 3 * zoom) + 12 * _smooth_noise(rng, ys.shape, 1.5)
+    return _paint(base, leaves)
+
+
+def _grass(rng: np.random.Generator, ys: np.ndarray, xs: np.ndarray, zoom: float) -> np.ndarray:
+    base = _jitter(rng, (95, 165, 60), 0.15)
+    blades = 14 * np.sin(xs * (2 * np.pi / (3.5 * zoom)) + 3 * _smooth_noise(rng, ys.shape, 8))
+    return _paint(base, blades + 10 * _smooth_noise(rng, ys.shape, 1.2))
+
+
+def _road(rng: np.random.Generator, ys: np.ndarray, xs: np.ndarray, zoom: float) -> np.ndarray:
+    base = _jitter(rng, (92, 92, 98), 0.15)
+    return _paint(base, 9 * _smooth_noise(rng, ys.shape, 1.0) + 6 * _smooth_noise(rng, ys.shape, 30))
+
+
+def _sidewalk(rng: np.random.Generator, ys: np.ndarray, xs: np.ndarray, zoom: float) -> np.ndarray:
+    base = _jitter(rng, (178, 172, 160), 0.1)
+    tile = rng.uniform(9, 16) * zoom
+    joints = ((xs % tile) < 1.5) | ((ys % tile) < 1.5)
+    return _paint(base, np.where(joints, -45.0, 0.0).astype(np.float32) + 5 * _smooth_noise(rng, ys.shape, 2))
+
+
+def _person(rng: np.random.Generator, ys: np.ndarray, xs: np.ndarray, zoom: float) -> np.ndarray:
+    clothes = ((200, 55, 65), (230, 170, 40), (150, 60, 170), (40, 40, 45))[int(rng.integers(4))]
+    return _paint(_jitter(rng, clothes, 0.15), 8 * _smooth_noise(rng, ys.shape, 3 * zoom))
+
+
+def _car(rng: np.random.Generator, ys: np.ndarray, xs: np.ndarray, zoom: float) -> np.ndarray:
+    body = ((30, 60, 170), (190, 30, 35), (210, 210, 215), (25, 25, 30))[int(rng.integers(4))]
+    gloss = 25 * np.cos(ys * (2 * np.pi / (20 * zoom)))
+    return _paint(_jitter(rng, body, 0.1), gloss + 4 * _smooth_noise(rng, ys.shape, 2))
+
+
+def _wall(rng: np.random.Generator, ys: np.ndarray, xs: np.ndarray, zoom: float) -> np.ndarray:
+    paint = ((200, 188, 160), (170, 195, 185), (215, 180, 170), (185, 185, 205))[int(rng.integers(4))]
+    paper = 7 * np.sin(xs * (2 * np.pi / (16 * zoom)))
+    return _paint(_jitter(rng, paint, 0.1), paper + 4 * _smooth_noise(rng, ys.shape, 4))
+
+
+def _ceiling(rng: np.random.Generator, ys: np.ndarray, xs: np.ndarray, zoom: float) -> np.ndarray:
+    base = _jitter(rng, (232, 230, 222), 0.05)
+    panel = 60 * zoom
+    seams = ((xs % panel) < 1.5) | ((ys % (0.5 * panel)) < 1.5)
+    return _paint(base, np.where(seams, -30.0, 0.0).astype(np.float32) + 2 * _smooth_noise(rng, ys.shape, 3))
+
+
+def _floor(rng: np.random.Generator, ys: np.ndarray, xs: np.ndarray, zoom: float) -> np.ndarray:
+    base = _jitter(rng, (150, 105, 60), 0.15)
+    plank = rng.uniform(7, 12) * zoom
+    grain = 14 * np.sin(xs * (2 * np.pi / (40 * zoom)) + 4 * _smooth_noise(rng, ys.shape, 10))
+    joints = (ys % plank) < 1.2
+    return _paint(base, grain + np.where(joints, -40.0, 0.0).astype(np.float32))
+
+
+_TEXTURES: dict[int, Texture] = {
+    _C["sky"]: _sky, _C["mountain"]: _mountain, _C["building"]: _building, _C["tree"]: _tree,
+    _C["grass"]: _grass, _C["road"]: _road, _C["sidewalk"]: _sidewalk, _C["person"]: _person, _C["car"]: _car,
+    _C["wall"]: _wall, _C["ceiling"]: _ceiling, _C["floor"]: _floor,
 }
 
+
+# ---- layouts: class maps drawn far to near, so nearer objects occlude farther ones ----------------------------
 
 def _poly(points: list[tuple[float, float]]) -> np.ndarray:
     return np.round(np.asarray(points, dtype=np.float64)).astype(np.int32)[None]
 
 
-def _draw_outdoor(rng: np.random.Generator, classes: np.ndarray) -> None:
+def _draw_person(classes: np.ndarray, x: float, foot_y: float, tall: float) -> None:
+    body_w = max(2, int(0.16 * tall))
+    body_h = max(3, int(0.42 * tall))
+    cv2.ellipse(classes, (int(x), int(foot_y - body_h)), (body_w, body_h), 0.0, 0.0, 360.0, _C["person"], -1)
+    head = max(2, int(0.11 * tall))
+    cv2.circle(classes, (int(x), int(foot_y - 2 * body_h - 0.8 * head)), head, _C["person"], -1)
+
+
+def _draw_car(classes: np.ndarray, x: float, base_y: float, length: float) -> None:
+    height = 0.32 * length
+    cv2.rectangle(classes, (int(x), int(base_y - 0.6 * height)), (int(x + length), int(base_y)), _C["car"], -1)
+    cv2.fillPoly(classes, _poly([(x + 0.2 * length, base_y - 0.6 * height), (x + 0.32 * length, base_y - height),
+                                 (x + 0.72 * length, base_y - height), (x + 0.85 * length, base_y - 0.6 * height)]),
+                 _C["car"])
+
+
+def _draw_tree(classes: np.ndarray, rng: np.random.Generator, x: float, base_y: float, size: float) -> None:
+    for _ in range(3):
+        dx, dy = rng.uniform(-0.35, 0.35) * size, rng.uniform(-1.1, -0.6) * size
+        cv2.circle(classes, (int(x + dx), int(base_y + dy)), max(2, int(rng.uniform(0.4, 0.6) * size)),
+                   _C["tree"], -1)
+
+
+def _draw_outdoor(rng: np.random.Generator, classes: np.ndarray, zoom: float) -> None:
     height, width = classes.shape
-    horizon = int(height * rng.uniform(0.35, 0.55))
-    classes[:horizon] = DEMO_CLASSES["sky"]
-    classes[horizon:] = DEMO_CLASSES["grass"]
-    peak_x, peak_h = rng.uniform(0.2, 0.8) * width, rng.uniform(0.15, 0.3) * height
-    cv2.fillPoly(classes, _poly([(0, horizon), (peak_x, horizon - peak_h), (width, horizon)]),
-                 DEMO_CLASSES["mountain"])
-    for _ in range(int(rng.integers(1, 4))):
-        left = rng.uniform(0, 0.8) * width
-        bw, bh = rng.uniform(0.1, 0.25) * width, rng.uniform(0.15, 0.35) * height
-        cv2.rectangle(classes, (int(left), int(horizon - bh)), (int(left + bw), horizon),
-                      DEMO_CLASSES["building"], thickness=-1)
-    centre = rng.uniform(0.35, 0.65) * width
-    near, far = rng.uniform(0.25, 0.4) * width, rng.uniform(0.02, 0.06) * width
-    walk = 0.08 * width
+    horizon = height * rng.uniform(0.3, 0.55)
+    classes[: int(horizon)] = _C["sky"]
+    classes[int(horizon):] = _C["grass"]
+    ridge = [(0.0, horizon)]
+    for x in np.linspace(0, width, int(rng.integers(3, 7))):
+        ridge.append((float(x), horizon - rng.uniform(0.05, 0.3) * height))
+    cv2.fillPoly(classes, _poly([*ridge, (width, horizon)]), _C["mountain"])
+    for _ in range(int(rng.integers(0, 4))):
+        left, bw = rng.uniform(-0.1, 0.9) * width, rng.uniform(0.1, 0.3) * width * zoom
+        top = horizon - rng.uniform(0.15, 0.4) * height * zoom
+        cv2.rectangle(classes, (int(left), int(top)), (int(left + bw), int(horizon + 2)), _C["building"], -1)
+    centre = rng.uniform(0.2, 0.8) * width
+    near, far = rng.uniform(0.2, 0.45) * width, rng.uniform(0.01, 0.05) * width
+    walk = rng.uniform(0.06, 0.15) * width
     cv2.fillPoly(classes, _poly([(centre - far - walk / 4, horizon), (centre + far + walk / 4, horizon),
-                                 (centre + near + walk, height), (centre - near - walk, height)]),
-                 DEMO_CLASSES["sidewalk"])
+                                 (centre + near + walk, height), (centre - near - walk, height)]), _C["sidewalk"])
     cv2.fillPoly(classes, _poly([(centre - far, horizon), (centre + far, horizon),
-                                 (centre + near, height), (centre - near, height)]), DEMO_CLASSES["road"])
-    for _ in range(int(rng.integers(1, 4))):
-        cx, cy = int(rng.uniform(0.05, 0.95) * width), int(horizon + rng.uniform(-0.05, 0.1) * height)
-        radius = int(rng.uniform(0.05, 0.1) * min(height, width))
-        cv2.circle(classes, (cx, cy - radius), radius, DEMO_CLASSES["tree"], thickness=-1)
-    car_x = centre + rng.uniform(-0.5, 0.3) * near
-    car_y = horizon + rng.uniform(0.3, 0.6) * (height - horizon)
-    car_w, car_h = 0.2 * width, 0.08 * height
-    cv2.rectangle(classes, (int(car_x), int(car_y)), (int(car_x + car_w), int(car_y + car_h)),
-                  DEMO_CLASSES["car"], thickness=-1)
-    px, py = int(rng.uniform(0.1, 0.9) * width), int(horizon + rng.uniform(0.2, 0.5) * (height - horizon))
-    axes = (max(2, int(0.025 * width)), max(4, int(0.09 * height)))
-    cv2.ellipse(classes, (px, py), axes, 0.0, 0.0, 360.0, DEMO_CLASSES["person"], thickness=-1)
+                                 (centre + near, height), (centre - near, height)]), _C["road"])
+    # Objects stand on the ground below the horizon; nearer (lower) means larger, and they are painted in that
+    # order so each one may hide part of those behind it.
+    objects = []
+    for kind, count in (("tree", rng.integers(1, 5)), ("car", rng.integers(0, 3)), ("person", rng.integers(0, 4))):
+        for _ in range(int(count)):
+            objects.append((horizon + rng.uniform(0.05, 1.0) * (height - horizon), kind, rng.uniform(-0.1, 1.0)))
+    for base_y, kind, rel_x in sorted(objects):
+        depth = (base_y - horizon) / (height - horizon)
+        scale = zoom * (0.3 + 1.2 * depth) * height
+        if kind == "tree":
+            _draw_tree(classes, rng, rel_x * width, base_y, 0.2 * scale)
+        elif kind == "car":
+            road_x = centre + rng.uniform(-1.0, 0.4) * (far + (near - far) * depth)
+            _draw_car(classes, road_x, base_y, 0.45 * scale)
+        else:
+            _draw_person(classes, rel_x * width, base_y, 0.45 * scale)
 
 
-def _draw_indoor(rng: np.random.Generator, classes: np.ndarray) -> None:
+def _draw_indoor(rng: np.random.Generator, classes: np.ndarray, zoom: float) -> None:
     height, width = classes.shape
-    ceiling = int(height * rng.uniform(0.1, 0.2))
-    floor = int(height * rng.uniform(0.6, 0.75))
-    classes[:ceiling] = DEMO_CLASSES["ceiling"]
-    classes[ceiling:] = DEMO_CLASSES["wall"]
-    slant = rng.uniform(0.05, 0.15) * height
+    ceiling = height * rng.uniform(0.05, 0.25)
+    floor = height * rng.uniform(0.55, 0.75)
+    classes[: int(ceiling)] = _C["ceiling"]
+    classes[int(ceiling):] = _C["wall"]
+    slant = rng.uniform(-0.12, 0.12) * height
     cv2.fillPoly(classes, _poly([(0, floor + slant), (width, floor - slant), (width, height), (0, height)]),
-                 DEMO_CLASSES["floor"])
-    for _ in range(int(rng.integers(1, 3))):
-        px, py = int(rng.uniform(0.1, 0.9) * width), int(floor + rng.uniform(-0.1, 0.1) * height)
-        axes = (max(2, int(0.04 * width)), max(4, int(0.15 * height)))
-        cv2.ellipse(classes, (px, py), axes, 0.0, 0.0, 360.0, DEMO_CLASSES["person"], thickness=-1)
+                 _C["floor"])
+    feet = sorted(floor + rng.uniform(0.0, 1.0, int(rng.integers(1, 4))) * (height - floor))
+    for foot_y in feet:
+        depth = (foot_y - floor) / max(1.0, height - floor)
+        _draw_person(classes, rng.uniform(0.0, 1.0) * width, foot_y, zoom * (0.35 + 0.45 * depth) * height)
 
 
-def _render(rng: np.random.Generator, classes: np.ndarray) -> np.ndarray:
+def _render(rng: np.random.Generator, classes: np.ndarray, zoom: float) -> np.ndarray:
     height, width = classes.shape
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-    noise = rng.standard_normal((height, width)).astype(np.float32)
     image = np.zeros((height, width, 3), dtype=np.float32)
     for class_id in np.unique(classes):
-        look = _LOOKS[int(class_id)]
-        mask = classes == class_id
-        theta = np.deg2rad(look.angle_deg)
-        phase = (xs[mask] * np.cos(theta) + ys[mask] * np.sin(theta)) * (2 * np.pi / look.period)
-        shade = look.stripes * np.sin(phase) + look.noise * noise[mask]
-        image[mask] = np.asarray(look.color, dtype=np.float32) + shade[:, None]
-    sky = classes == DEMO_CLASSES["sky"]
-    image[sky] += (ys[sky] / height * 60.0)[:, None]
-    image += rng.uniform(-20, 20, size=3).astype(np.float32)
-    image = cv2.GaussianBlur(image, (3, 3), 0.8)
+        # Textures are computed over the class's bounding box only; ys/xs keep image coordinates, so a texture
+        # continues across the parts of a class the box holds.
+        rows, cols = np.nonzero(classes == class_id)
+        box = np.s_[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+        mask = classes[box] == class_id
+        image[box][mask] = _TEXTURES[int(class_id)](rng, ys[box], xs[box], zoom)[mask]
+    # Illumination: a global gain, a colour cast and a soft light falloff, then sensor noise and lens blur.
+    falloff = 1.0 + 0.25 * _smooth_noise(rng, (height, width), width / 2)
+    image = image * rng.uniform(0.75, 1.2) * falloff[:, :, None] + rng.uniform(-15, 15, 3).astype(np.float32)
+    image += 4.0 * rng.standard_normal(image.shape).astype(np.float32)
+    image = cv2.GaussianBlur(image, (3, 3), 0.7)
     return np.clip(np.rint(image), 0, 255).astype(np.uint8)
 
 
-def _scene(seed: int, index: int, size_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """One RGB image and its stored ADE-style label (class + 1, 0 on the border)."""
+def demo_scene(seed: int, index: int, size_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Scene ``index`` of the scene family ``seed``: an RGB uint8 image and its stored ADE-style label.
+
+    The label holds class id + 1, with 0 (ignored) on a thin border, as ADE20K annotation files do.
+    """
+    height, width = _check_params(1, size_hw)
     rng = np.random.default_rng([seed, index])
-    classes = np.zeros(size_hw, dtype=np.uint8)
+    classes = np.zeros((height, width), dtype=np.uint8)
+    zoom = float(np.exp(rng.uniform(np.log(0.6), np.log(1.6))))
     if rng.uniform() < 0.7:
-        _draw_outdoor(rng, classes)
+        _draw_outdoor(rng, classes, zoom)
     else:
-        _draw_indoor(rng, classes)
-    image = _render(rng, classes)
+        _draw_indoor(rng, classes, zoom)
+    image = _render(rng, classes, zoom)
     stored = classes + 1
     stored[:_BORDER_PX] = stored[-_BORDER_PX:] = 0
     stored[:, :_BORDER_PX] = stored[:, -_BORDER_PX:] = 0
@@ -164,22 +285,6 @@ def _check_params(num_images: int, size_hw: tuple[int, int]) -> tuple[int, int]:
     if height < 32 or width < 32:
         raise UsageError(f"demo image size must be at least 32x32, got {size_hw!r}")
     return height, width
-
-
-def _is_complete(root: Path, expected: dict[str, object]) -> bool:
-    try:
-        manifest = json.loads((root / MANIFEST_NAME).read_text())
-    except (OSError, ValueError):
-        return False
-    if not isinstance(manifest, dict) or {k: manifest.get(k) for k in expected} != expected:
-        return False
-    files = manifest.get("files")
-    if not isinstance(files, dict):
-        return False
-    try:
-        return all(sha256_file(root / rel) == digest for rel, digest in files.items())
-    except OSError:
-        return False
 
 
 def make_demo_dataset(
@@ -198,10 +303,10 @@ def make_demo_dataset(
     height, width = _check_params(num_images, size_hw)
     root = Path(root)
     expected: dict[str, object] = {
-        "format": _FORMAT, "version": _VERSION, "num_images": num_images,
+        "format": _FORMAT, "version": DEMO_FORMAT_VERSION, "num_images": num_images,
         "size_hw": [height, width], "seed": seed,
     }
-    if _is_complete(root, expected):
+    if manifest_is_complete(root, MANIFEST_NAME, expected):
         return root
     image_dir = ensure_writable_dir(root / "images" / "validation")
     label_dir = ensure_writable_dir(root / "annotations" / "validation")
@@ -213,7 +318,7 @@ def make_demo_dataset(
             stale.unlink()
     files: dict[str, str] = {}
     for index, name in enumerate(names):
-        image, label = _scene(seed, index, (height, width))
+        image, label = demo_scene(seed, index, (height, width))
         ok_image, jpeg = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
                                       [cv2.IMWRITE_JPEG_QUALITY, _JPEG_QUALITY])
         ok_label, png = cv2.imencode(".png", label)
@@ -228,5 +333,4 @@ def make_demo_dataset(
 
 def demo_image(size_hw: tuple[int, int] = (512, 512), seed: int = 0) -> np.ndarray:
     """One procedural RGB uint8 image for quick inference demos (no file written)."""
-    _check_params(1, size_hw)
-    return _scene(seed, 0, (int(size_hw[0]), int(size_hw[1])))[0]
+    return demo_scene(seed, 0, size_hw)[0]

@@ -1,13 +1,21 @@
 """Image preprocessing and logit post-processing: the one place images become model inputs.
 
-Follows the official SeaFormer ADE20K test pipeline (mmseg 0.x, ``local_configs/seaformer/*``):
+Segmentation follows the official SeaFormer ADE20K test pipeline (mmseg 0.x, ``local_configs/seaformer/*``):
 LoadImageFromFile (cv2, BGR) -> Resize(keep_ratio, scale 2048x512, bilinear) -> Normalize(to_rgb=True).
 Exported models have a fixed input size, so :func:`preprocess` resizes to exactly that size; the
 keep-ratio rescale of the reference pipeline is :func:`rescale_keep_ratio`.
+
+Classification follows the official seaformer-cls evaluation (``validate.py`` with the timm copy it ships). The
+model defines no ``default_cfg``, so timm's defaults apply: decode with PIL and convert to RGB; resize with PIL
+bicubic so the short side is ``floor(size / 0.875)`` (torchvision's ``Resize(int)`` rule, the long side
+truncated); centre crop to the input size (torchvision's offsets, rounded half to even); then the prefetcher's
+``(x - 255 * mean) / (255 * std)`` in float32 with the ImageNet mean and std. See
+:func:`preprocess_classification`.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from seaformer_deploy.errors import UsageError
+from seaformer_deploy.errors import UsageError, first_line
 
 LAYOUTS = ("nchw", "nhwc")
 _COLOR_ORDERS = ("RGB", "BGR")
@@ -57,6 +65,22 @@ class Normalization:
 
 
 ADE20K_NORMALIZATION = Normalization(mean=(123.675, 116.28, 103.53), std=(58.395, 57.12, 57.375))
+
+# timm's IMAGENET_DEFAULT_MEAN / _STD (0-1 scale) as its prefetcher applies them: multiplied by 255 in Python.
+_IMAGENET_MEAN_01 = (0.485, 0.456, 0.406)
+_IMAGENET_STD_01 = (0.229, 0.224, 0.225)
+IMAGENET_NORMALIZATION = Normalization(mean=tuple(m * 255 for m in _IMAGENET_MEAN_01),
+                                       std=tuple(s * 255 for s in _IMAGENET_STD_01))
+
+
+def normalization_for_task(task: str) -> Normalization:
+    """The normalization the official evaluation of ``task`` (``seg`` or ``cls``) applies."""
+    return IMAGENET_NORMALIZATION if task == "cls" else ADE20K_NORMALIZATION
+
+
+# timm's DEFAULT_CROP_PCT and the interpolation resolve_data_config picks when the model names none.
+CLASSIFICATION_CROP_PCT = 0.875
+CLASSIFICATION_RESAMPLE = Image.Resampling.BICUBIC
 
 
 def parse_layout(layout: str) -> str:
@@ -132,6 +156,13 @@ def rescale_keep_ratio(image: np.ndarray, scale: tuple[int, int] = (2048, 512)) 
     return resize_image(image, rescale_size_hw(image.shape[:2], scale))
 
 
+def _rgb_uint8(image: np.ndarray) -> np.ndarray:
+    array = np.asarray(image)
+    if array.ndim != 3 or array.shape[2] != 3 or array.dtype != np.uint8:
+        raise UsageError(f"expected an RGB uint8 HxWx3 image, got {array.dtype} array of shape {array.shape}")
+    return array
+
+
 def preprocess(
     image_rgb_uint8: np.ndarray,
     size_hw: tuple[int, int],
@@ -145,9 +176,7 @@ def preprocess(
     normalizes, then applies ``normalization``.
     """
     layout = parse_layout(layout)
-    image = np.asarray(image_rgb_uint8)
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise UsageError(f"expected an RGB uint8 HxWx3 image, got {image.dtype} array of shape {image.shape}")
+    image = _rgb_uint8(image_rgb_uint8)
     height, width = _check_size(size_hw)
     if image.shape[:2] != (height, width):
         image = resize_image(image, (height, width))
@@ -190,3 +219,70 @@ def logits_to_labels(
                 tensor = F.interpolate(tensor, size=size, mode="bilinear", align_corners=False)
         labels = tensor.argmax(dim=1)[0]
     return labels.numpy().astype(np.int64, copy=False)
+
+
+def load_image_pil(path: str | os.PathLike[str]) -> Image.Image:
+    """Read an image file as a PIL RGB image, as timm's ImageDataset does (``Image.open(f).convert("RGB")``)."""
+    try:
+        with Image.open(path) as img:
+            return img.convert("RGB")
+    except OSError as exc:
+        raise UsageError(f"cannot read image {path}: {first_line(exc)}") from None
+
+
+def classification_resize_hw(image_hw: tuple[int, int], size_hw: tuple[int, int]) -> tuple[int, int]:
+    """``(h, w)`` an image of ``image_hw`` is resized to before the centre crop to ``size_hw``.
+
+    A square input resizes the short side to ``floor(size / crop_pct)`` keeping the ratio, the long side
+    ``int(short * long / old_short)``; a non-square input resizes to exactly ``int(side / crop_pct)`` per side.
+    """
+    height, width = _check_size(image_hw)
+    out_h, out_w = _check_size(size_hw)
+    if out_h != out_w:
+        return int(out_h / CLASSIFICATION_CROP_PCT), int(out_w / CLASSIFICATION_CROP_PCT)
+    short_target = math.floor(out_h / CLASSIFICATION_CROP_PCT)
+    short, long = min(height, width), max(height, width)
+    if short == short_target:
+        return height, width
+    new_long = int(short_target * long / short)
+    return (short_target, new_long) if height <= width else (new_long, short_target)
+
+
+def center_crop_box(image_hw: tuple[int, int], crop_hw: tuple[int, int]) -> tuple[int, int, int, int]:
+    """PIL ``(left, top, right, bottom)`` of torchvision's centre crop (offsets rounded half to even)."""
+    height, width = _check_size(image_hw)
+    crop_h, crop_w = _check_size(crop_hw)
+    if crop_h > height or crop_w > width:
+        raise UsageError(f"cannot crop {crop_h}x{crop_w} from a {height}x{width} image")
+    top, left = round((height - crop_h) / 2.0), round((width - crop_w) / 2.0)
+    return left, top, left + crop_w, top + crop_h
+
+
+def classification_crop(image: Image.Image | np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
+    """The resized, centre-cropped RGB uint8 ``HxWx3`` the official evaluation feeds to normalisation."""
+    pil = image if isinstance(image, Image.Image) else Image.fromarray(_rgb_uint8(image), "RGB")
+    if pil.mode != "RGB":
+        pil = pil.convert("RGB")
+    resized_h, resized_w = classification_resize_hw((pil.height, pil.width), size_hw)
+    if (resized_h, resized_w) != (pil.height, pil.width):
+        pil = pil.resize((resized_w, resized_h), CLASSIFICATION_RESAMPLE)
+    cropped = pil.crop(center_crop_box((pil.height, pil.width), size_hw))
+    return np.asarray(cropped, dtype=np.uint8)
+
+
+def preprocess_classification(
+    image: Image.Image | np.ndarray, size_hw: tuple[int, int], *, layout: str = "nchw"
+) -> np.ndarray:
+    """An RGB image (PIL, or uint8 ``HxWx3``) as the official evaluation's float32 batch of one.
+
+    Resize and crop as :func:`classification_crop`, then ``(x - mean) / std`` with
+    :data:`IMAGENET_NORMALIZATION` in float32, a division as timm's prefetcher does.
+    """
+    layout = parse_layout(layout)
+    pixels = classification_crop(image, size_hw).astype(np.float32)
+    mean = np.asarray(IMAGENET_NORMALIZATION.mean, dtype=np.float32)
+    std = np.asarray(IMAGENET_NORMALIZATION.std, dtype=np.float32)
+    normalized = (pixels - mean) / std
+    if layout == "nchw":
+        normalized = normalized.transpose(2, 0, 1)
+    return np.ascontiguousarray(normalized[None])

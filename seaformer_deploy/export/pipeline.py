@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from seaformer_deploy.build import build_model
-from seaformer_deploy.data.preprocess import ADE20K_NORMALIZATION, preprocess
+from seaformer_deploy.data.preprocess import normalization_for_task, preprocess
 from seaformer_deploy.export import budgets, convert
 from seaformer_deploy.export.calibration import load_calibration_images, load_parity_images, same_source
 from seaformer_deploy.export.delegation import DelegateInfo, inspect_delegation
@@ -49,7 +49,7 @@ from seaformer_deploy.export.report import (
     tool_versions,
 )
 from seaformer_deploy.fileio import ensure_writable_dir, write_json_atomic
-from seaformer_deploy.model_facts import ModelFacts, WeightSource
+from seaformer_deploy.model_facts import CLASSIFICATION_RECIPE, NORMALIZATION_RECIPE, ModelFacts, WeightSource
 from seaformer_deploy.models.complexity import count_macs, count_params
 from seaformer_deploy.models.deploy import DeployModel, prepare_for_deploy
 from seaformer_deploy.models.label_methods import DEFAULT_LABELS_METHOD
@@ -201,7 +201,7 @@ def quantize(plan: ExportPlan, float_model: Path, output: Path, images: ExportIm
 
 def model_facts(plan: ExportPlan, model: Any, deployed: DeployModel, staged: Path) -> ModelFacts:
     exported = load_exported(staged)
-    normalization = ADE20K_NORMALIZATION
+    normalization = normalization_for_task(model.task)
     return ModelFacts(
         variant=model.variant, task=model.task, num_classes=model.num_classes, input_size_hw=plan.input_hw,
         layout=deployed.layout, input=exported.input, output=exported.output, output_mode=deployed.output_mode,
@@ -209,6 +209,7 @@ def model_facts(plan: ExportPlan, model: Any, deployed: DeployModel, staged: Pat
         quantization=plan.options.quant, mean=normalization.mean, std=normalization.std,
         color_order=normalization.color_order, weights=WeightSource(model.weights.source),
         weights_state_sha256=model.weights.state_sha256,
+        normalization_recipe=CLASSIFICATION_RECIPE if model.task == "cls" else NORMALIZATION_RECIPE,
     )
 
 

@@ -1,15 +1,18 @@
 """Per-module blame: which SeaFormer modules (and which op types of the graph) account for a latency change.
 
-Module times come from each side's per-op profile mapped to modules; they are compared row by row. Profiles
-taken on a phone's builtin kernels (needed there to name the rows) are slower than the delegate: their shares
-are meaningful, their absolute times less so, and the sentence says which it reads.
+Module times come from each side's per-op profile mapped to modules; they are compared row by row. They are
+medians over the profiled runs, so one preempted run does not make its module the cause; a side whose table
+holds means (a phone tool's averages, or a report written before the median) is named, since there one slow
+run can inflate a module. Profiles taken on a phone's builtin kernels (needed there to name the rows) are
+slower than the delegate: their shares are meaningful, their absolute times less so, and the sentence says
+which it reads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seaformer_deploy.bench.attribution import ModuleTable
+from seaformer_deploy.bench.attribution import MEAN, ModuleTable
 from seaformer_deploy.report.inputs import ReportFile
 
 # Rows that are not a module of the network: they stay in the table but are not named as the cause.
@@ -105,16 +108,21 @@ def blame(baseline: ReportFile, current: ReportFile, *, changed: bool = True,
     kernel_note = ""
     if "builtin" in modes:
         kernel_note = " (builtin-kernel profile: read the shares, the absolute times are slower than the delegate's)"
+    means = [side for side, table in (("baseline", base_modules), ("current", cur_modules)) if table.statistic == MEAN]
+    if means:
+        kernel_note += (f" (the {' and '.join(means)} module times are means over runs, not medians: one slow run "
+                        "can inflate a module)")
     modules = _module_deltas(base_modules, cur_modules)
     if not changed:
         return Blame(modules, op_types, "the end-to-end latency did not change: the module differences are the "
                      f"noise of two profiling runs{kernel_note}", modes)
     total = (cur_modules.e2e_us - base_modules.e2e_us) / 1e3
     sentence = _sentence(modules, total, kernel_note)
-    if latency_delta_ms is not None and not kernel_note and not _agree(total, latency_delta_ms):
+    if latency_delta_ms is not None and "builtin" not in modes and not _agree(total, latency_delta_ms):
+        # Medians over runs resist one slow run, not a whole profiling session run under other load.
         sentence += (f"; caution: the profiles moved {total:+.3f} ms end to end but the launch medians "
-                     f"{latency_delta_ms:+.3f} ms, so a profiling run was disturbed: re-measure before trusting the "
-                     "module shares")
+                     f"{latency_delta_ms:+.3f} ms, so a profiling session ran under other load: re-measure before "
+                     "trusting the module shares")
     return Blame(modules, op_types, sentence, modes)
 
 

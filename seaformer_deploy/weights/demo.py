@@ -10,10 +10,11 @@ trained-like margins in minutes on a CPU.
 What they are. Training (``weights.training``) starts from the seeded random weights and runs
 ``DemoTraining.steps`` AdamW steps of pixel-wise cross-entropy on ``DemoTraining.scenes`` procedural scenes
 drawn with seed ``DemoTraining.scene_seed``: a different seed from the demo evaluation set, so parity and mIoU
-images are never training images. The result is cached under ``~/.cache/seaformer-deploy/weights`` in the
-official mmseg layout (``meta`` + ``state_dict``), keyed by variant and training settings, and written
-atomically. The weights know only the synthetic scenes: accuracy on real images means nothing, and every report
-says so.
+images are never training images. SeaFormer-T's checkpoint ships inside the package (``demo_checkpoints/``, made by
+``scripts/train_demo_checkpoint.py``), so it loads at once; the other variants are trained on first use and
+cached under ``~/.cache/seaformer-deploy/weights``, keyed by variant and training settings. Both are in the
+official mmseg layout (``meta`` + ``state_dict``) and written atomically. The weights know only the synthetic
+scenes: accuracy on real images means nothing, and every report says so.
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ DEMO_WEIGHTS_WARNING = (
     "DEMO WEIGHTS: SeaFormer-{variant} seg was trained {steps} steps on SYNTHETIC demo scenes; its accuracy means "
     "something on the demo dataset only"
 )
+
+
+# Checkpoints shipped as package data (trained by scripts/train_demo_checkpoint.py with DEFAULT_TRAINING), so
+# ``checkpoint="demo"`` loads at once for these variants; the others are trained on first use and cached.
+SHIPPED_DEMO_DIR = Path(__file__).with_name("demo_checkpoints")
+SHIPPED_DEMO_CHECKPOINTS = {"T": "seaformer-t-seg-demo.pth"}
 
 
 class DemoWeightsWarning(UserWarning):
@@ -70,24 +77,48 @@ def label_demo_weights(info: CheckpointInfo, variant: str) -> None:
     info.warnings.append(message)
 
 
+def shipped_demo_checkpoint(variant: str) -> Path | None:
+    """The demo checkpoint shipped inside the package for ``variant`` (trained with ``DEFAULT_TRAINING``), if any."""
+    name = SHIPPED_DEMO_CHECKPOINTS.get(normalize_variant(variant))
+    path = None if name is None else SHIPPED_DEMO_DIR / name
+    return path if path is not None and path.is_file() else None
+
+
 def demo_checkpoint(variant: str, training: DemoTraining = DEFAULT_TRAINING, *,
                     progress: Progress | None = None) -> Path:
-    """The cached demo checkpoint of ``variant``, trained now (minutes on a CPU) if it is not there yet."""
+    """The demo checkpoint of ``variant``: the shipped file (SeaFormer-T), else the cached one, else trained now
+    (minutes on a CPU; ``progress`` says so) and cached."""
     variant = normalize_variant(variant)
+    shipped = shipped_demo_checkpoint(variant) if training == DEFAULT_TRAINING else None
+    if shipped is not None:
+        return shipped
     path = demo_checkpoint_path(variant, training)
     if path.is_file():
         return path
+    if progress is not None:
+        progress(f"no demo checkpoint ships for SeaFormer-{variant}: training one now (minutes on a CPU), "
+                 f"cached in {path}")
+    train_demo_checkpoint(variant, path, training, progress=progress)
+    return path
+
+
+def train_demo_checkpoint(variant: str, path: Path, training: DemoTraining = DEFAULT_TRAINING, *,
+                          progress: Progress | None = None) -> float:
+    """Train the demo weights of ``variant`` and write them to ``path`` in the official mmseg layout (``meta`` +
+    ``state_dict``), atomically; return the training time in seconds."""
+    variant = normalize_variant(variant)
     # Training starts from the seeded random weights (without their warning: they are not what the user gets).
     model = randomize_weights(construct_model(variant, "seg", ADE20K_CLASSES), seed=RANDOM_SEED)
     started = time.perf_counter()
     losses = train_demo_weights(model, training, progress=progress)
+    seconds = time.perf_counter() - started
     meta = {
         "seaformer_deploy_demo_weights": {
             "variant": variant, "training": asdict(training), "first_loss": losses[0], "final_loss": losses[-1],
-            "seconds": round(time.perf_counter() - started, 1), "torch": str(torch.__version__),
+            "seconds": round(seconds, 1), "torch": str(torch.__version__),
         }
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         torch.save({"meta": meta, "state_dict": model.state_dict()}, tmp)
-    return path
+    return seconds

@@ -53,7 +53,7 @@ def profile_from_rows(rows: list[NodeRow], e2e_us: float, *, kernel_mode: str,
     if uncounted:
         notes.append("every row has 'times called' 0 (a build that did not count calls): one call per row assumed")
     return OpProfile(engine="benchmark_model", kernel_mode=kernel_mode, events=events, e2e_us=[e2e_us],
-                     notes=notes, node_names=dict(node_names or {}))
+                     notes=notes, node_names=dict(node_names or {}), runs_are_averages=True)
 
 
 def align_delegate_rows(profile: OpProfile, nodes: list[TfliteNode]) -> OpProfile:
