@@ -10,8 +10,8 @@ import pytest
 import seaformer_deploy as sd
 from seaformer_deploy.export.budgets import layout_op_budget
 from seaformer_deploy.export.convert import convert_to_onnx, convert_to_tflite
+from seaformer_deploy.export.delegation import inspect_delegation
 from seaformer_deploy.export.graph import load_onnx_graph, load_tflite_graph
-from seaformer_deploy.export.lint import inspect_delegation
 
 
 @pytest.fixture(scope="module")
