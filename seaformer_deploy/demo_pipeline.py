@@ -35,7 +35,7 @@ def demo_exports(variant: str, input_size: str) -> list[tuple[str, ExportOptions
         ("ONNX fp32", ExportOptions(format="onnx", **common)),
         ("TFLite fp32", ExportOptions(format="tflite", **common)),
         ("TFLite int8", ExportOptions(format="tflite", quant="int8", calib_data="demo", **common)),
-        ("TFLite labels", ExportOptions(format="tflite", output_mode="labels", **common)),
+        ("TFLite labels (fast)", ExportOptions(format="tflite", output_mode="labels", labels_method="fast", **common)),
     ]
 
 
