@@ -263,7 +263,8 @@ def test_every_export_option_is_a_cli_option_of_the_same_name() -> None:
 
     cli_names = {param.name for param in export_cli.params}
     assert {f.name for f in fields(ExportOptions)} <= cli_names
-    assert cli_names - {f.name for f in fields(ExportOptions)} == {"recipe", "output_dir", "as_json", "debug"}
+    assert cli_names - {f.name for f in fields(ExportOptions)} == {"recipe", "output_dir", "as_json", "debug",
+                                                                    "verbose"}
 
 
 def test_report_of_another_schema_version_is_one_clear_error(tflite_export, tmp_path) -> None:

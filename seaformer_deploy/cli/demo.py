@@ -43,7 +43,8 @@ def main(variant: str, input_size: str, output_dir: Path, debug: bool) -> None:
         result = run_demo(output_dir, variant=variant, input_size=input_size, progress=progress)
     console.print(side_by_side_table(result.rows, title=result.title))
     console.print("vs PyTorch: share of pixels given PyTorch's class. labels (fast): the label map computed inside the "
-                  "graph, argmax at 1/8 then nearest upsampling (--labels-method trades latency for mIoU). top module: largest share of end-to-end latency. "
+                  "graph, argmax at 1/8 then nearest upsampling (--labels-method trades latency for mIoU). "
+                  "top module: largest share of end-to-end latency. "
                   "*: launches varied by 10% or more (a shared or busy machine).")
     console.print("[bold yellow]weights:[/] the demo checkpoint knows only the synthetic demo scenes: its mIoU "
                   "means something there, not on real images")

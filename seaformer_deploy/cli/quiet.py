@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from seaformer_deploy.fileio import ensure_writable_dir
+
 LOG_NAME = "third-party.log"
 # Top-level loggers of the libraries the commands drive; torch's own handler is re-pointed separately.
 _THIRD_PARTY_LOGGERS = ("torch", "torchao", "absl", "tensorflow", "litert_torch", "ai_edge_litert",
@@ -41,7 +43,7 @@ def third_party_output_to(log_path: Path, *, loads_torch: bool = True) -> Iterat
     wrote nothing leaves nothing behind.
     """
     created_dir = not log_path.parent.exists()
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_writable_dir(log_path.parent)  # a bad --output-dir is the command's usage error (exit 2), said once
     sys.stdout.flush()
     sys.stderr.flush()
     log = open(log_path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115 (closed in finally)
