@@ -29,7 +29,10 @@ TARGETS = {
     "onnx-fp32": (dict(format="onnx"), 0.1),
     "tflite-fp32": (dict(format="tflite"), 0.1),
     "tflite-int8": (dict(format="tflite", quant="int8", calib_data="demo"), 1.0),
-    "tflite-labels": (dict(format="tflite", output_mode="labels"), 0.5),
+    "tflite-labels-exact": (dict(format="tflite", output_mode="labels", labels_method="exact"), 0.5),
+    # The coarser methods trade mIoU for latency: half keeps within 0.5 of exact on these scenes, quarter and
+    # fast do not at this size (README, Performance).
+    "tflite-labels-half": (dict(format="tflite", output_mode="labels", labels_method="half"), 0.5),
 }
 
 
