@@ -1,10 +1,10 @@
 """Classification datasets yielding ``(name, PIL RGB image, class index)``: ImageFolder and the built-in demo set.
 
 The ImageFolder reader follows the official seaformer-cls evaluation (timm's ``ParserImageFolder``): one folder per
-class directly under the root, images with the extensions timm reads (``.png .jpg .jpeg``, any case), class
-indices from the folder names sorted in timm's natural order (digit runs compare as numbers, case ignored; for
-ImageNet's ``nXXXXXXXX`` folders that is plain sorted order), samples in natural order of their paths. Where timm
-would quietly do something that shifts class indices (images outside class folders, a class folder without
+class directly under the root, images with the extensions timm reads (``.png .jpg .jpeg``, any case), class indices
+from the folder names sorted in timm's natural order (digit runs compare as numbers, case ignored; for ImageNet's
+WordNet-id folders such as ``n01440764`` that is plain sorted order), samples in natural order of their paths. Where
+timm would quietly do something that shifts class indices (images outside class folders, a class folder without
 images) this reader refuses with one clear error instead.
 """
 
