@@ -332,19 +332,12 @@ class BenchReport:
 
 @dataclass
 class BenchResult:
-    """What ``benchmark`` (or a log import) produced: the report, where it was written, whether it is stable.
-
-    ``report`` may be given as its JSON form, which is read back through ``BenchReport.from_dict``.
-    """
+    """What ``benchmark`` (or a log import) produced: the report, where it was written, whether it is stable."""
 
     report: BenchReport
     report_path: Path
     stable: bool
     warnings: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if isinstance(self.report, dict):
-            self.report = BenchReport.from_dict(self.report, str(self.report_path))
 
     def summary(self) -> dict[str, Any]:
         """The machine-readable summary ``--json`` prints."""

@@ -46,8 +46,7 @@ STATISTIC = "median of per-launch medians (means when a launch reports no median
 Progress = Callable[[str, int, int], None]
 """Called with (what, done, total) as a benchmark advances."""
 
-__all__ = ["BenchOptions", "BenchResult", "benchmark", "benchmark_interleaved", "build_bench_report",
-           "write_bench_report"]
+__all__ = ["BenchOptions", "BenchResult", "benchmark", "benchmark_interleaved", "build_bench_report"]
 
 
 def _latency_sample(info: ModelInfo) -> np.ndarray:
@@ -287,18 +286,3 @@ def build_bench_report(info: ModelInfo | ReportedModel, *, device: DeviceSection
         warnings=warnings + [f"unstable measurement: {reason}" for reason in latency.reasons],
         bench_seconds=round(time.perf_counter() - started, 3),
     )
-
-
-def write_bench_report(path: Path, info: ModelInfo | ReportedModel, *, device: dict[str, Any], protocol: dict[str, Any],
-                       launches: list[Launch], warnings: list[str], started: float,
-                       profile: dict[str, Any] | None = None, benchmark_log: dict[str, Any] | None = None
-                       ) -> dict[str, Any]:
-    """``build_bench_report`` from sections in their JSON form (how a log import states them), written
-    atomically to ``path``; returns the JSON written."""
-    report = build_bench_report(info, device=DeviceSection.from_dict(device),
-                                protocol=MeasurementProtocol.from_dict(protocol), launches=launches,
-                                warnings=warnings, started=started,
-                                profile=None if profile is None else ProfileSection.from_dict(profile),
-                                benchmark_log=benchmark_log)
-    report.write(path)
-    return report.to_dict()

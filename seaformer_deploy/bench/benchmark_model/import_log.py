@@ -15,8 +15,15 @@ from seaformer_deploy.bench.benchmark_model.convert import launch_from_log, prof
 from seaformer_deploy.bench.benchmark_model.log import BenchmarkLog
 from seaformer_deploy.bench.benchmark_model.parser import parse_benchmark_log, parse_op_profile_csv
 from seaformer_deploy.bench.model_info import load_model_info
-from seaformer_deploy.bench.report import BenchResult, ReportedModel
-from seaformer_deploy.bench.runner import write_bench_report
+from seaformer_deploy.bench.report import (
+    BenchResult,
+    DeviceSection,
+    MeasurementProtocol,
+    OpProfileSummary,
+    ProfileSection,
+    ReportedModel,
+)
+from seaformer_deploy.bench.runner import build_bench_report
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.fileio import ensure_writable_dir
 
@@ -62,19 +69,21 @@ def import_benchmark_log(log_path: str | Path, model: str | Path | None, output_
     profile = None
     if op_profile is not None:
         # Module attribution needs our model's node names; another model's rows stay per-op rows.
-        profile = {**op_profile.to_dict(), "modules": attribute(op_profile).to_dict() if info else None}
+        profile = ProfileSection(ops=OpProfileSummary.of(op_profile), modules=attribute(op_profile) if info else None)
     model_section = info if info is not None else logged_model(log)
     stem = info.path.name if info is not None else log_path.name
     report_path = ensure_writable_dir(output_dir) / f"{stem}.{device_name}.bench.json"
-    report = write_bench_report(
-        report_path, model_section,
-        device={"spec": device_name, "kind": "imported", "log": str(log_path), "params": log.params},
-        protocol={"threads": log.params.get("Num threads"), "delegate": kernel_mode,
-                  "warmup": log.warmup.count if log.warmup else None,
-                  "runs": log.inference.count if log.inference else None, "repeats": 1},
+    report = build_bench_report(
+        model_section,
+        device=DeviceSection(device_name, {"kind": "imported", "log": str(log_path), "params": log.params}),
+        protocol=MeasurementProtocol.from_dict({"threads": log.params.get("Num threads"), "delegate": kernel_mode,
+                                                "warmup": log.warmup.count if log.warmup else None,
+                                                "runs": log.inference.count if log.inference else None,
+                                                "repeats": 1}),
         launches=launches, warnings=warnings, started=started, profile=profile,
         benchmark_log={"model_size_mb": log.model_size_mb, "init_ms": log.init_ms, "timings_us": log.timings_us,
                        "delegations": [d.to_dict() for d in log.delegations],
                        "litert_results": log.litert_results.to_dict() if log.litert_results else None},
     )
-    return BenchResult(report, report_path, stable=True, warnings=report["warnings"])
+    report.write(report_path)
+    return BenchResult(report, report_path, stable=True, warnings=report.warnings)
