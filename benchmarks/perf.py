@@ -23,7 +23,7 @@ from pathlib import Path
 import click
 import numpy as np
 from perf_artifacts import PerfModel, build_models
-from perf_modules import module_rates
+from perf_modules import module_rates, op_type_times
 from perf_timing import interleaved, litert_invoke, measure_peak, onnxruntime_invoke
 from rich.console import Console
 from rich.table import Table
@@ -86,26 +86,41 @@ def _export_cost(variant: str, input_size: str) -> dict[str, float]:
     return {"variant": variant, "wall_seconds": seconds, "peak_rss_mb": peak_kib / 1024}
 
 
+def _op_type_comparison(fp32: Path, int8: Path) -> list[dict[str, object]]:
+    """Time per op type in fp32 and in int8 (1 thread, LiteRT op profiler): how much each kernel gains from int8,
+    which bounds what int8 can give end to end on this host."""
+    times = {"fp32": op_type_times(fp32, runs=10, warmup=2), "int8": op_type_times(int8, runs=10, warmup=2)}
+    rows = []
+    for op_type in sorted(set(times["fp32"]) | set(times["int8"]), key=lambda op: -times["fp32"].get(op, 0.0)):
+        fp32_us, int8_us = times["fp32"].get(op_type, 0.0), times["int8"].get(op_type, 0.0)
+        rows.append({"op_type": op_type, "fp32_us": fp32_us, "int8_us": int8_us,
+                     "fp32_over_int8": fp32_us / int8_us if fp32_us and int8_us else None})
+    return rows
+
+
 def _targets(rows: list[dict[str, object]], export_cost: dict[str, float]) -> list[tuple[str, str, bool]]:
     get = {(r["variant"], r["threads"], r["config"]): r for r in rows}
     verdicts = []
     for variant in sorted({str(r["variant"]) for r in rows}):
-        fp32, int8 = get.get((variant, 1, "fp32")), get.get((variant, 1, "int8"))
+        fp32 = get.get((variant, 1, "fp32"))
         if fp32:
             verdicts.append((f"{variant} fp32 TRANSPOSE <= 10", str(fp32["transposes"]), fp32["transposes"] <= 10))
             verdicts.append((f"{variant} fp32 one XNNPACK partition", str(fp32["partitions"]), fp32["partitions"] == 1))
             ratio = fp32["ratio_to_plain"]
             verdicts.append((f"{variant} fp32 / plain <= 0.90 (1 thread)", f"{ratio:.3f}", ratio <= 0.90))
-        if fp32 and int8:
-            ratio = int8["median_ms"] / fp32["median_ms"]
-            verdicts.append((f"{variant} int8 / fp32 <= 0.50 (1 thread)", f"{ratio:.3f}", ratio <= 0.50))
-            verdicts.append((f"{variant} int8 one XNNPACK partition", str(int8["partitions"]), int8["partitions"] == 1))
+        for config in ("int8", "int8 int8-io"):
+            quantized = get.get((variant, 1, config))
+            if fp32 and quantized:
+                ratio = quantized["median_ms"] / fp32["median_ms"]
+                verdicts.append((f"{variant} {config} / fp32 <= 0.50 (1 thread)", f"{ratio:.3f}", ratio <= 0.50))
+                verdicts.append((f"{variant} {config} one XNNPACK partition", str(quantized["partitions"]),
+                                 quantized["partitions"] == 1))
         labels = get.get((variant, 1, f"labels {DEFAULT_LABELS_METHOD}"))
         if fp32 and labels:
             ratio = labels["median_ms"] / fp32["median_ms"]
             name = f"{variant} labels ({DEFAULT_LABELS_METHOD}) / logits <= 1.6"
             verdicts.append((name, f"{ratio:.3f}", ratio <= 1.6))
-        for config in ("fp32", "int8"):
+        for config in ("fp32", "int8", "int8 int8-io"):
             one, two = get.get((variant, 1, config)), get.get((variant, 2, config))
             if one and two:
                 speedup = one["median_ms"] / two["median_ms"]
@@ -143,6 +158,7 @@ def main(variants: str, input_size: str, thread_list: str, runs: int, warmup: in
     console.print(f"fp32 peak (1 thread, 1x1 convs): {peak['gmacs_per_s']:.1f} GMAC/s")
     rows: list[dict[str, object]] = []
     modules: dict[str, list[dict[str, object]]] = {}
+    op_types: dict[str, list[dict[str, object]]] = {}
     checkpoint = None if weights == "none" else weights
     with tempfile.TemporaryDirectory() as folder:
         for variant in variants:
@@ -161,9 +177,12 @@ def main(variants: str, input_size: str, thread_list: str, runs: int, warmup: in
                 times = interleaved(invokes, warmup=warmup, runs=runs)
                 rows += [_row(m, count, times[m.config], peak["gmacs_per_s"]) for m in models]
                 console.print(f"timed {variant} at {count} thread(s)")
-            fp32 = next((m for m in models if m.config == "fp32"), None)
-            if fp32 is not None:
-                modules[variant] = module_rates(fp32.path, runs=10, warmup=2, peak_gmacs=peak["gmacs_per_s"])
+            by_config = {m.config: m for m in models}
+            if "fp32" in by_config:
+                modules[variant] = module_rates(by_config["fp32"].path, runs=10, warmup=2,
+                                                peak_gmacs=peak["gmacs_per_s"])
+            if "fp32" in by_config and "int8" in by_config:
+                op_types[variant] = _op_type_comparison(by_config["fp32"].path, by_config["int8"].path)
     _add_ratios(rows)
     verdicts = _targets(rows, export_cost)
     table = Table(title=f"SeaFormer at {input_size}, XNNPACK / onnxruntime, interleaved, {runs} runs each")
@@ -180,14 +199,21 @@ def main(variants: str, input_size: str, thread_list: str, runs: int, warmup: in
                     + "\n".join(f"| {r['module']} | {r['us']:.0f} | {r['mmacs']:.1f} | {r['gmacs_per_s']:.1f} | "
                                 f"{r['pct_of_peak']:.0f} |" for r in rows_)
                     for variant, rows_ in modules.items()]
+    op_type_lines = [f"\n{variant} int8 vs fp32 per op type (1 thread, LiteRT op profiler):\n\n"
+                     "| op type | fp32 us | int8 us | fp32 / int8 |\n|---|---|---|---|\n"
+                     + "\n".join(f"| {r['op_type']} | {r['fp32_us']:.0f} | {r['int8_us']:.0f} | "
+                                 f"{_fmt(r['fp32_over_int8'])} |" for r in rows_)
+                     for variant, rows_ in op_types.items()]
     verdict_lines = "\n".join(f"- {'PASS' if ok else 'MISS'} {name}: {value}" for name, value, ok in verdicts)
     console.print(table)
     ensure_writable_dir(output.parent)
-    markdown = _markdown(rows, header) + "".join(module_lines) + "\n\n" + verdict_lines + "\n"
+    markdown = (_markdown(rows, header) + "".join(module_lines) + "".join(op_type_lines) + "\n\n" + verdict_lines
+                + "\n")
     write_bytes_atomic(output.with_suffix(".md"), markdown.encode())
     write_json_atomic(output, {
         "benchmark": "perf", "input_size": input_size, "runs": runs, "warmup": warmup, "weights": weights,
         "peak": peak, "export_cost": export_cost, "notes": notes, "rows": rows, "modules": modules,
+        "op_types": op_types,
         "verdicts": [{"target": name, "measured": value, "met": ok} for name, value, ok in verdicts],
     })
     console.print(f"wrote {output} and {output.with_suffix('.md')}")

@@ -3,6 +3,7 @@
 - ``plain``: litert-torch's conversion of the unmodified eval-mode model (same weights, NCHW input), the
   baseline every fp32 target is measured against;
 - ``fp32`` / ``fp16`` / ``int8``: this project's TFLite exports through ``export`` (parity and lint included);
+  ``int8 int8-io`` is the same int8 model with int8 input and output (``float_io=False``);
 - ``onnx``: this project's ONNX export, run on onnxruntime;
 - ``labels <method>``: the fp32 deploy form with its label map in the graph, converted the way ``export``
   converts (the label-map step is the only difference from ``fp32``).
@@ -121,6 +122,11 @@ def build_models(variant: str, input_size: str, weights: str | None, folder: Pat
     add("fp16", "litert", lambda: _exported(variant, input_size, weights, folder, format="tflite", quant="fp16"))
     add("int8", "litert", lambda: _exported(variant, input_size, weights, folder, format="tflite", quant="int8",
                                             calib_data="demo", calib_count=CALIBRATION_IMAGES))
+    # Full-integer I/O: the app hands over the already-quantized image, so no QUANTIZE / DEQUANTIZE of the
+    # 512x512 input and the output in the graph (what a phone pipeline does when it quantizes while normalizing).
+    add("int8 int8-io", "litert", lambda: _exported(variant, input_size, weights, folder / "int8-io", format="tflite",
+                                                    quant="int8", float_io=False, calib_data="demo",
+                                                    calib_count=CALIBRATION_IMAGES))
     add("onnx fp32", "onnxruntime", lambda: _exported(variant, input_size, weights, folder, format="onnx"))
     for method in label_methods:
         add(f"labels {method}", "litert", lambda method=method: labels(method))

@@ -1,4 +1,5 @@
-"""Per-module time and achieved GMAC/s of one fp32 TFLite model, against this host's measured peak.
+"""Per-module time and achieved GMAC/s of one fp32 TFLite model against this host's measured peak, and time per
+op type (to compare int8 with fp32 kernel by kernel).
 
 Times come from the LiteRT op profiler (XNNPACK operators mapped back to graph nodes), MACs from the node
 shapes in the file (convolutions, fully connected, batch matmul); nodes are grouped by the SeaFormer module
@@ -15,6 +16,7 @@ import numpy as np
 from seaformer_deploy.bench.attribution import module_of
 from seaformer_deploy.bench.litert.nodes import tflite_node_names
 from seaformer_deploy.bench.litert.profiler import profile_tflite
+from seaformer_deploy.bench.measures import OpProfile
 from seaformer_deploy.export.graph import Graph, Node, load_tflite_graph
 
 
@@ -31,13 +33,26 @@ def node_macs(graph: Graph, node: Node) -> int:
     return 0
 
 
+def _profile(path: Path, graph: Graph, *, runs: int, warmup: int) -> OpProfile:
+    shape = graph.tensors[graph.inputs[0]].shape
+    return profile_tflite(path, [np.random.default_rng(0).standard_normal(shape).astype(np.float32)],
+                          runs=runs, warmup=warmup)
+
+
+def op_type_times(path: Path, *, runs: int, warmup: int) -> dict[str, float]:
+    """Mean us per run spent in each TFLite op type (float-input models: fp32, fp16, int8 with float I/O)."""
+    profile = _profile(path, load_tflite_graph(path), runs=runs, warmup=warmup)
+    seconds: dict[str, float] = defaultdict(float)
+    for event in profile.events:
+        seconds[event.op_type or event.name] += event.elapsed_us / max(profile.runs, 1)
+    return dict(sorted(seconds.items(), key=lambda item: -item[1]))
+
+
 def module_rates(path: Path, *, runs: int, warmup: int, peak_gmacs: float) -> list[dict[str, object]]:
     """Rows of module, mean us per run, MMACs, GMAC/s and share of peak, slowest first."""
     graph = load_tflite_graph(path)
     names = tflite_node_names(path)
-    shape = graph.tensors[graph.inputs[0]].shape
-    profile = profile_tflite(path, [np.random.default_rng(0).standard_normal(shape).astype(np.float32)],
-                             runs=runs, warmup=warmup)
+    profile = _profile(path, graph, runs=runs, warmup=warmup)
     seconds: dict[str, float] = defaultdict(float)
     macs: dict[str, int] = defaultdict(int)
     for node in graph.nodes:

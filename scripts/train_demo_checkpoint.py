@@ -2,8 +2,8 @@
 
     .venv/bin/python scripts/train_demo_checkpoint.py [--variant T] [--output PATH]
 
-Runs ``weights.training.DEFAULT_TRAINING`` from the seeded random weights (one thread, seeded batches: the same
-machine gives the same file), writes the checkpoint in the official mmseg layout (``meta`` + ``state_dict``,
+Runs ``weights.training.DEFAULT_TRAINING`` from the seeded random weights (two threads, seeded batches: the same
+machine gives the same weights), writes the checkpoint in the official mmseg layout (``meta`` + ``state_dict``,
 ``backbone.`` / ``decode_head.`` keys) and prints the training time and the PyTorch mIoU on the demo validation
 split at 256 and 512 px. Without ``--output`` it replaces the shipped file of ``--variant``.
 """

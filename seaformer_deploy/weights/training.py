@@ -43,7 +43,7 @@ class DemoTraining:
     learning_rate: float = 3e-3
     warmup_steps: int = 20
     weight_decay: float = 0.01
-    threads: int = 1
+    threads: int = 2
     seed: int = 0
 
     def key(self, variant: str) -> str:
@@ -99,9 +99,8 @@ def train_demo_weights(model: torch.nn.Module, training: DemoTraining = DEFAULT_
     model.train()
     # Random weights drive some activations and Adam moments into float32 subnormals, which the CPU computes
     # about 15x slower; flushing them to zero changes no loss value that matters. Reduction order depends on the
-    # thread count, so it is fixed for reproducibility; one thread by default, because on a machine shared with
-    # other jobs OpenMP threads waiting for each other at every op cost far more than the second core gives.
-    # Both settings are process-wide and restored on the way out.
+    # thread count, so it is part of the settings (and of the cache key) for reproducibility. Both settings are
+    # process-wide and restored on the way out.
     threads = torch.get_num_threads()
     torch.set_flush_denormal(True)
     torch.set_num_threads(training.threads)
