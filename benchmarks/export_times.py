@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 import click
-from report import publish
+from report import publish, quiet
 from rich.console import Console
 from rich.table import Table
 
@@ -24,6 +24,7 @@ from seaformer_deploy.export.pipeline import ExportOptions, export
 @click.option("--quant", default="fp32", show_default=True)
 @click.option("--input-size", default="512", show_default=True)
 @click.option("--output", default=Path("build/perf/export_times.json"), type=click.Path(path_type=Path))
+@quiet
 def main(variants: str, formats: str, quant: str, input_size: str, output: Path) -> None:
     console = Console()
     rows = []

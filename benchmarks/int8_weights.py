@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import click
-from report import publish
+from report import publish, quiet
 from rich.console import Console
 from rich.table import Table
 
@@ -26,6 +26,7 @@ WEIGHTS = {"random": None, "demo": "demo"}
 @click.option("--variants", default="TB", show_default=True)
 @click.option("--input-size", default="512", show_default=True)
 @click.option("--output", default=Path("build/perf/int8_weights.json"), type=click.Path(path_type=Path))
+@quiet
 def main(variants: str, input_size: str, output: Path) -> None:
     console = Console()
     rows = []

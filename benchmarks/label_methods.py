@@ -17,7 +17,7 @@ import click
 import cv2
 import numpy as np
 import torch
-from report import publish
+from report import publish, quiet
 from rich.console import Console
 from rich.table import Table
 
@@ -34,6 +34,7 @@ from seaformer_deploy.models.label_methods import DEFAULT_LABELS_METHOD, LABEL_M
 @click.option("--input-size", default="512", show_default=True)
 @click.option("--limit", default=32, show_default=True, help="Demo evaluation scenes to use.")
 @click.option("--output", default=Path("build/perf/label_methods.json"), type=click.Path(path_type=Path))
+@quiet
 def main(variant: str, input_size: str, limit: int, output: Path) -> None:
     console = Console()
     with warnings.catch_warnings():

@@ -25,6 +25,7 @@ import numpy as np
 from perf_artifacts import PerfModel, build_models
 from perf_modules import module_rates, op_type_times
 from perf_timing import interleaved, litert_invoke, measure_peak, onnxruntime_invoke
+from report import quiet
 from rich.console import Console
 from rich.table import Table
 
@@ -144,6 +145,7 @@ def _targets(rows: list[dict[str, object]], export_cost: dict[str, float]) -> li
 @click.option("--label-variants", default="TB", show_default=True)
 @click.option("--export-variant", default="B", show_default=True, help="Variant whose export time is measured.")
 @click.option("--output", default=Path("build/perf/perf.json"), type=click.Path(path_type=Path))
+@quiet
 def main(variants: str, input_size: str, thread_list: str, runs: int, warmup: int, weights: str,
          label_variants: str, export_variant: str, output: Path) -> None:
     warnings.simplefilter("ignore")  # weights warnings: the JSON records which weights were used

@@ -5,8 +5,9 @@
 - ``fp32`` / ``fp16`` / ``int8``: this project's TFLite exports through ``export`` (parity and lint included);
   ``int8 int8-io`` is the same int8 model with int8 input and output (``float_io=False``);
 - ``onnx``: this project's ONNX export, run on onnxruntime;
-- ``labels <method>``: the fp32 deploy form with its label map in the graph, converted the way ``export``
-  converts (the label-map step is the only difference from ``fp32``).
+- ``upsampled`` / ``labels <method>``: the fp32 deploy form with the logits bilinearly resized to the input
+  size, or its label map, in the graph, converted the way ``export`` converts (the output step is the only
+  difference from ``fp32``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from seaformer_deploy.export.graph import load_onnx_graph, load_tflite_graph, on
 from seaformer_deploy.export.options import ExportOptions
 from seaformer_deploy.export.pipeline import export
 from seaformer_deploy.models.complexity import count_macs
-from seaformer_deploy.models.label_methods import LABEL_METHODS
+from seaformer_deploy.models.label_methods import DEFAULT_LABELS_METHOD, LABEL_METHODS
 
 # Standalone activation ops: an activation the converter could not fuse into the op before it.
 ACTIVATION_OPS = frozenset({"RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1", "HARD_SWISH", "LOGISTIC", "Relu", "Clip",
@@ -110,10 +111,10 @@ def build_models(variant: str, input_size: str, weights: str | None, folder: Pat
         convert_to_tflite(copy.deepcopy(reference), torch.zeros(1, 3, *input_hw), path)
         return path
 
-    def labels(method: str) -> Path:
-        deployed = sd.prepare_for_deploy(copy.deepcopy(reference), input_hw, layout="nhwc", output_mode="labels",
+    def output_mode(mode: str, method: str = DEFAULT_LABELS_METHOD) -> Path:
+        deployed = sd.prepare_for_deploy(copy.deepcopy(reference), input_hw, layout="nhwc", output_mode=mode,
                                          labels_method=method)  # type: ignore[arg-type]
-        path = folder / f"labels-{method}.tflite"
+        path = folder / (f"labels-{method}.tflite" if mode == "labels" else f"{mode}.tflite")
         convert_to_tflite(deployed, deployed.example_input(), path)
         return path
 
@@ -128,6 +129,7 @@ def build_models(variant: str, input_size: str, weights: str | None, folder: Pat
                                                     quant="int8", float_io=False, calib_data="demo",
                                                     calib_count=CALIBRATION_IMAGES))
     add("onnx fp32", "onnxruntime", lambda: _exported(variant, input_size, weights, folder, format="onnx"))
+    add("upsampled", "litert", lambda: output_mode("upsampled"))
     for method in label_methods:
-        add(f"labels {method}", "litert", lambda method=method: labels(method))
+        add(f"labels {method}", "litert", lambda method=method: output_mode("labels", method))
     return models, failures

@@ -25,7 +25,7 @@ from collections import Counter
 from pathlib import Path
 
 import click
-from report import publish
+from report import publish, quiet
 from rich.console import Console
 from rich.table import Table
 
@@ -64,6 +64,7 @@ def _cli_compare_seconds(baseline: Path, current: Path) -> tuple[float, float]:
 @click.option("--extra-classes", default=450, show_default=True, type=click.IntRange(min=1))
 @click.option("--work-dir", default=Path("build/perf/calibration"), type=click.Path(path_type=Path))
 @click.option("--output", default=Path("build/perf/regression_calibration.json"), type=click.Path(path_type=Path))
+@quiet
 def main(comparisons: int, input_size: str, extra_classes: int, work_dir: Path, output: Path) -> None:
     console = Console()
     model_a = _model(work_dir, input_size, BASE_CLASSES)
