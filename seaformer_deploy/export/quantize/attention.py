@@ -1,7 +1,13 @@
-"""The attention cores of litert-torch's SeaFormer graph: matmul -> softmax -> matmul, found by pattern.
+"""The attention cores of litert-torch's SeaFormer graph, found by pattern: matmul -> softmax -> matmul, with the
+squeeze that feeds it and the head merge that follows it.
 
-int8 keeps these ops float (see ``tflite_recipes``); they are found on the graph, not by name, so a converter
-that renames tensors does not silently quantize them.
+int8 keeps these ops float (see ``tflite_recipes``). XNNPACK has no int8 SOFTMAX or activation x activation
+BATCH_MATMUL, so those must stay float; the squeeze (MEAN over one spatial axis, the positional-embedding ADD,
+the q/k/v SLICEs and head-mask MULs) and the head merge (SUM, the RELU6 of the projection) are small tensors
+that would otherwise each be dequantized or requantized at the island's border. Keeping them float too leaves
+one DEQUANTIZE per squeezed block input and one QUANTIZE per attention output, instead of one per matmul
+operand. The ops are found on the graph, not by name, so a converter that renames tensors does not silently
+quantize them.
 """
 
 from __future__ import annotations
@@ -12,15 +18,18 @@ from seaformer_deploy.export.graph import Graph, Node
 
 # Ops that sit between the two attention matmuls and the softmax in litert-torch's lowering of SeaFormer attention.
 _ATTENTION_PASS_THROUGH = frozenset({"RESHAPE", "TRANSPOSE", "MUL"})
-# ai-edge-quantizer 0.10.0 cannot quantize RELU6; one directly after an attention core joins the float island.
-_ATTENTION_TRAILING = frozenset({"RELU6"})
+# Upstream of the matmuls, back to (and including) the squeeze; ADD and MUL only with a constant operand
+# (embedding, head mask), so a residual ADD of two computed tensors never joins.
+_SQUEEZE_OPS = frozenset({"RESHAPE", "TRANSPOSE", "SLICE", "ADD", "MUL", "MEAN"})
+_CONSTANT_OPERAND_OPS = frozenset({"ADD", "MUL"})
+# Downstream of the second matmul: the head merge and the projection's leading ReLU6 (which ai-edge-quantizer
+# 0.10.0 cannot quantize anyway).
+_MERGE_OPS = frozenset({"RESHAPE", "TRANSPOSE", "SUM", "RELU6"})
 
-def _data_input(graph: Graph, node: Node) -> str | None:
-    """The first input of `node` that is computed, not a constant."""
-    for name in node.inputs:
-        if name and not graph.tensors[name].is_constant:
-            return name
-    return None
+
+def _data_inputs(graph: Graph, node: Node) -> list[str]:
+    """The inputs of `node` that are computed, not constants."""
+    return [name for name in node.inputs if name and not graph.tensors[name].is_constant]
 
 
 def _only_consumer(graph: Graph, node: Node) -> Node | None:
@@ -40,12 +49,44 @@ def _walk_to_matmul(start: Node, step: Callable[[Node], Node | None]) -> list[No
     return [*path, node]
 
 
+def _joins_squeeze(graph: Graph, node: Node) -> bool:
+    if node.op_type not in _SQUEEZE_OPS:
+        return False
+    return node.op_type not in _CONSTANT_OPERAND_OPS or len(_data_inputs(graph, node)) == 1
+
+
+def _squeeze(graph: Graph, matmuls: list[Node]) -> list[Node]:
+    """The ops feeding the matmuls back to the MEAN squeezes (which are included; nothing before them is)."""
+    found: dict[int, Node] = {}
+    frontier = list(matmuls)
+    while frontier:
+        node = frontier.pop()
+        if node.op_type == "MEAN":
+            continue
+        for name in _data_inputs(graph, node):
+            producer = graph.producer(name)
+            if producer is not None and producer.index not in found and _joins_squeeze(graph, producer):
+                found[producer.index] = producer
+                frontier.append(producer)
+    return list(found.values())
+
+
+def _merge(graph: Graph, matmul: Node) -> list[Node]:
+    """The single-consumer chain of head-merge ops after the second matmul."""
+    chain: list[Node] = []
+    node = _only_consumer(graph, matmul)
+    while node is not None and node.op_type in _MERGE_OPS:
+        chain.append(node)
+        node = _only_consumer(graph, node)
+    return chain
+
+
 def attention_cores(graph: Graph) -> tuple[list[Node], int]:
-    """Nodes of every matmul -> softmax -> matmul attention core (plus a ReLU6 right after), and softmaxes missed."""
+    """Nodes of every attention core (squeeze, matmul -> softmax -> matmul, head merge), and softmaxes missed."""
 
     def upstream(node: Node) -> Node | None:
-        name = _data_input(graph, node)
-        return graph.producer(name) if name else None
+        names = _data_inputs(graph, node)
+        return graph.producer(names[0]) if names else None
 
     def downstream(node: Node) -> Node | None:
         return _only_consumer(graph, node)
@@ -58,9 +99,6 @@ def attention_cores(graph: Graph) -> tuple[list[Node], int]:
         if before is None or after is None:
             missed += 1
             continue
-        nodes = [*before, softmax, *after]
-        trailing = downstream(after[-1])
-        if trailing is not None and trailing.op_type in _ATTENTION_TRAILING:
-            nodes.append(trailing)
+        nodes = [*before, softmax, *after, *_squeeze(graph, [before[-1], after[-1]]), *_merge(graph, after[-1])]
         core.update((node.index, node) for node in nodes)
     return [core[index] for index in sorted(core)], missed
