@@ -12,6 +12,7 @@ from seaformer_deploy.bench.attribution import ModuleRow, ModuleTable
 from seaformer_deploy.bench.measures import Launch, RunStats, summarize
 from seaformer_deploy.bench.report import (
     AccuracySection,
+    BenchHost,
     BenchReport,
     DeviceSection,
     LatencySection,
@@ -110,7 +111,8 @@ def synthetic_report(centres_ms: list[float], *, device: dict[str, Any] | None =
             metrics={"mIoU": miou, "per_class": [{"name": name, "IoU": iou} for name, iou in ious.items()]},
             agreement_with_pytorch=None)
     report = BenchReport(
-        created="2026-01-01T00:00:00+00:00", command=["seaformer-bench"], host={}, model=model,
+        created="2026-01-01T00:00:00+00:00", command=["seaformer-bench"],
+        host=BenchHost(python="3.11.2", machine="x86_64"), model=model,
         device=DeviceSection.from_dict(device or LOCAL_DEVICE),
         protocol=MeasurementProtocol(threads=threads, delegate=delegate, warmup=3, runs=20, repeats=len(launches),
                                      execution_provider=execution_provider),

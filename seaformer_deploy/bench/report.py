@@ -7,6 +7,7 @@ tool comparing two reports loads them quickly.
 
 from __future__ import annotations
 
+import platform
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -250,6 +251,25 @@ def _optional(data: dict[str, Any], key: str, parse: Any) -> Any:
     return None if value is None else parse(value)
 
 
+@dataclass(frozen=True)
+class BenchHost:
+    """The machine that ran the bench command (the device under test is ``DeviceSection``)."""
+
+    python: str
+    machine: str
+
+    @classmethod
+    def this_host(cls) -> BenchHost:
+        return cls(python=platform.python_version(), machine=platform.machine())
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BenchHost:
+        return cls(python=str(data["python"]), machine=str(data["machine"]))
+
+
 @dataclass
 class BenchReport:
     """Everything one benchmark found out; the JSON report is ``to_dict()``.
@@ -260,7 +280,7 @@ class BenchReport:
 
     created: str
     command: list[str]
-    host: dict[str, Any]
+    host: BenchHost
     model: ReportedModel
     device: DeviceSection
     protocol: MeasurementProtocol
@@ -283,7 +303,7 @@ class BenchReport:
             "schema": self.schema,
             "created": self.created,
             "command": list(self.command),
-            "host": self.host,
+            "host": self.host.to_dict(),
             "model": self.model.to_dict(),
             "device": self.device.to_dict(),
             "protocol": self.protocol.to_dict(),
@@ -305,7 +325,7 @@ class BenchReport:
             return cls(
                 created=report["created"],
                 command=list(report["command"]),
-                host=dict(report["host"]),
+                host=BenchHost.from_dict(report["host"]),
                 model=ReportedModel.from_dict(report["model"]),
                 device=DeviceSection.from_dict(report["device"]),
                 protocol=MeasurementProtocol.from_dict(report["protocol"]),

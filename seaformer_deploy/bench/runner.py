@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import platform
 import sys
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from seaformer_deploy.bench.model_info import ModelInfo, load_model_info
 from seaformer_deploy.bench.options import BenchOptions
 from seaformer_deploy.bench.report import (
     AccuracySection,
+    BenchHost,
     BenchReport,
     BenchResult,
     DeviceSection,
@@ -274,7 +274,7 @@ def build_bench_report(info: ModelInfo | ReportedModel, *, device: DeviceSection
     return BenchReport(
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         command=list(sys.argv),
-        host={"python": platform.python_version(), "machine": platform.machine()},
+        host=BenchHost.this_host(),
         model=info if isinstance(info, ReportedModel) else info.reported(),
         device=device,
         protocol=protocol,
