@@ -11,8 +11,7 @@ import tempfile
 from pathlib import Path
 
 import click
-from report import publish, quiet
-from rich.console import Console
+from report import benchmark_console, publish, quiet
 from rich.table import Table
 
 from seaformer_deploy.export.pipeline import ExportOptions, export
@@ -26,7 +25,7 @@ from seaformer_deploy.export.pipeline import ExportOptions, export
 @click.option("--output", default=Path("build/perf/export_times.json"), type=click.Path(path_type=Path))
 @quiet
 def main(variants: str, formats: str, quant: str, input_size: str, output: Path) -> None:
-    console = Console()
+    console = benchmark_console()
     rows = []
     table = Table(title=f"export time and size at {input_size}, {quant}")
     for column in ("variant", "format", "export s", "convert s", "parity s", "size MB", "parity", "lint"):

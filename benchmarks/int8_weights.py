@@ -13,8 +13,7 @@ import tempfile
 from pathlib import Path
 
 import click
-from report import publish, quiet
-from rich.console import Console
+from report import benchmark_console, publish, quiet
 from rich.table import Table
 
 from seaformer_deploy.export.pipeline import ExportOptions, export
@@ -28,7 +27,7 @@ WEIGHTS = {"random": None, "demo": "demo"}
 @click.option("--output", default=Path("build/perf/int8_weights.json"), type=click.Path(path_type=Path))
 @quiet
 def main(variants: str, input_size: str, output: Path) -> None:
-    console = Console()
+    console = benchmark_console()
     rows = []
     table = Table(title=f"int8 TFLite parity at {input_size}: random vs demo weights")
     for column in ("variant", "weights", "agreement", "gate", "rel L2", "margin / spread", "margin / error rms"):

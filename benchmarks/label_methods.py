@@ -17,8 +17,7 @@ import click
 import cv2
 import numpy as np
 import torch
-from report import publish, quiet
-from rich.console import Console
+from report import benchmark_console, publish, quiet
 from rich.table import Table
 
 import seaformer_deploy as sd
@@ -36,7 +35,7 @@ from seaformer_deploy.models.label_methods import DEFAULT_LABELS_METHOD, LABEL_M
 @click.option("--output", default=Path("build/perf/label_methods.json"), type=click.Path(path_type=Path))
 @quiet
 def main(variant: str, input_size: str, limit: int, output: Path) -> None:
-    console = Console()
+    console = benchmark_console()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the demo-weights warning: this table is about demo weights
         model = sd.build_model(variant, checkpoint="demo")

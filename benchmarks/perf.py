@@ -25,8 +25,7 @@ import numpy as np
 from perf_artifacts import PerfModel, build_models
 from perf_modules import module_rates, op_type_times
 from perf_timing import interleaved, litert_invoke, measure_peak, onnxruntime_invoke
-from report import quiet
-from rich.console import Console
+from report import benchmark_console, quiet
 from rich.table import Table
 
 from seaformer_deploy.fileio import ensure_writable_dir, write_bytes_atomic, write_json_atomic
@@ -149,7 +148,7 @@ def _targets(rows: list[dict[str, object]], export_cost: dict[str, float]) -> li
 def main(variants: str, input_size: str, thread_list: str, runs: int, warmup: int, weights: str,
          label_variants: str, export_variant: str, output: Path) -> None:
     warnings.simplefilter("ignore")  # weights warnings: the JSON records which weights were used
-    console = Console()
+    console = benchmark_console()
     cores = os.cpu_count() or 1
     threads = [int(t) for t in thread_list.split(",")]
     if cores >= 4 and 4 not in threads:

@@ -25,8 +25,7 @@ from collections import Counter
 from pathlib import Path
 
 import click
-from report import publish, quiet
-from rich.console import Console
+from report import benchmark_console, publish, quiet
 from rich.table import Table
 
 from seaformer_deploy.bench.options import BenchOptions
@@ -66,7 +65,7 @@ def _cli_compare_seconds(baseline: Path, current: Path) -> tuple[float, float]:
 @click.option("--output", default=Path("build/perf/regression_calibration.json"), type=click.Path(path_type=Path))
 @quiet
 def main(comparisons: int, input_size: str, extra_classes: int, work_dir: Path, output: Path) -> None:
-    console = Console()
+    console = benchmark_console()
     model_a = _model(work_dir, input_size, BASE_CLASSES)
     model_b = _model(work_dir, input_size, BASE_CLASSES + extra_classes)
     options = BenchOptions(repeats=AB_REPEATS, profile=False)

@@ -4,6 +4,7 @@ write its JSON atomically, say where)."""
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,14 @@ from rich.table import Table
 
 from seaformer_deploy.cli.quiet import LOG_NAME, third_party_output_to
 from seaformer_deploy.fileio import ensure_writable_dir, write_json_atomic
+
+# Piped into a log (``make perf | tee``), rich would wrap wide tables at 80 columns; the tables are the output.
+_PIPED_WIDTH = 200
+
+
+def benchmark_console() -> Console:
+    """The console a benchmark prints to: the terminal's width, or wide enough for its tables when piped."""
+    return Console() if sys.stdout.isatty() else Console(width=_PIPED_WIDTH)
 
 
 def quiet(main: Callable[..., None]) -> Callable[..., None]:
