@@ -19,6 +19,7 @@ def tiny() -> sd.DeployModel:
     return sd.build_model("T", num_classes=11)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("output_mode", ["logits", "labels"])
 def test_tflite_graph_has_no_transpose_in_the_network(tiny, output_mode: str, tmp_path) -> None:
     deployed = sd.prepare_for_deploy(copy.deepcopy(tiny), 128, layout="nhwc", output_mode=output_mode,
@@ -34,6 +35,7 @@ def test_tflite_graph_has_no_transpose_in_the_network(tiny, output_mode: str, tm
         assert delegation.partitions == 1 and not delegation.undelegated
 
 
+@pytest.mark.slow
 def test_reference_attention_needs_transposes(tiny, tmp_path) -> None:
     # The measurement the rewrite exists for: the official formulation permutes around every matmul.
     deployed = sd.prepare_for_deploy(copy.deepcopy(tiny), 128, layout="nhwc", attention="reference")
@@ -42,6 +44,7 @@ def test_reference_attention_needs_transposes(tiny, tmp_path) -> None:
     assert Counter(node.op_type for node in load_tflite_graph(path).nodes)["TRANSPOSE"] >= 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("output_mode", ["logits", "labels"])
 def test_onnx_graph_stays_within_its_budget(tiny, output_mode: str, tmp_path) -> None:
     deployed = sd.prepare_for_deploy(copy.deepcopy(tiny), 128, output_mode=output_mode, labels_method="fast")
