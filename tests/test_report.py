@@ -88,9 +88,10 @@ def test_folders_are_paired_by_model_and_device(reports, tmp_path) -> None:
     shutil.copy(reports.s_report, base)
     shutil.copy(reports.t_report, cur)
     result = _report(["compare", base, cur, "--json"])
-    assert result.exit_code == 0, result.output
     (comparison,) = json.loads(result.stdout)
-    assert comparison["verdict"] == "NO CHANGE" and comparison["latency"]["change"] == 0.0
+    # The same report on both sides: no change, or (launches noisy on a busy test host) not provably none.
+    assert comparison["latency"]["change"] == 0.0
+    assert (comparison["verdict"], result.exit_code) in (("NO CHANGE", 0), ("INCONCLUSIVE", 3)), result.output
     assert "seaformer-s-seg-64x64-fp32.tflite.local.bench.json (baseline only)" in result.stderr
     (cur / reports.t_report.name).unlink()
     shutil.copy(reports.s_report, cur / "renamed.bench.json")

@@ -16,8 +16,8 @@ from seaformer_deploy.report.statistics import DecisionRule, compare_latency
 RNG = np.random.default_rng(7)
 
 
-def _noisy(centre: float, n: int = 10, cv: float = 0.01) -> list[float]:
-    return list(centre * (1 + cv * RNG.standard_normal(n)))
+def _noisy(centre: float, n: int = 10, cv: float = 0.01, rng: np.random.Generator = RNG) -> list[float]:
+    return list(centre * (1 + cv * rng.standard_normal(n)))
 
 
 def test_a_clear_slowdown_is_a_regression_with_its_interval() -> None:
@@ -72,8 +72,23 @@ def test_threshold_and_alpha_change_the_verdict() -> None:
     assert compare_runs(synthetic_report(base), synthetic_report(cur)).verdict is Verdict.REGRESSION
     loose = compare_runs(synthetic_report(base), synthetic_report(cur), DecisionRule(threshold=0.10))
     assert loose.verdict is Verdict.NO_CHANGE and "within the 10% threshold" in loose.reasons[0]
+    # 6 vs 6 cannot reach p < 1/924: not significant, and an 8% change is not "no change" either.
     strict = compare_runs(synthetic_report(base[:6]), synthetic_report(cur[:6]), DecisionRule(alpha=0.0005))
-    assert strict.verdict is Verdict.NO_CHANGE  # 6 vs 6 cannot reach p < 1/924
+    assert strict.verdict is Verdict.INCONCLUSIVE and "does not rule out a change of 5% or more" in strict.reasons[0]
+
+
+def test_no_change_needs_the_interval_inside_the_threshold() -> None:
+    # Launch medians spread by 6% (a busy host): even without a real change the data cannot show there is none.
+    # (Its own generator, so the shared one gives the other tests the draws they were written with.)
+    rng = np.random.default_rng(11)
+    noisy = compare_runs(synthetic_report(_noisy(10.0, cv=0.06, rng=rng)),
+                         synthetic_report(_noisy(10.0, cv=0.06, rng=rng)))
+    assert noisy.latency.ci_high >= 0.05 or noisy.latency.ci_low <= -0.05
+    assert noisy.verdict is Verdict.INCONCLUSIVE and "is not significant" in noisy.reasons[0]
+    assert "95% interval does not rule out" in noisy.reasons[0] and noisy.verdict.exit_code == 3
+    calm = compare_runs(synthetic_report(_noisy(10.0, cv=0.005, rng=rng)),
+                        synthetic_report(_noisy(10.0, cv=0.005, rng=rng)))
+    assert calm.verdict is Verdict.NO_CHANGE and max(calm.latency.ci_high, -calm.latency.ci_low) < 0.05
 
 
 def test_throttled_unstable_and_incomplete_runs_are_inconclusive() -> None:

@@ -3,7 +3,9 @@ INCONCLUSIVE (with the reasons), from the latency test, the accuracy delta and w
 
 Rule: REGRESSION only if the one-sided Mann-Whitney U test on launch medians gives p < alpha AND the median
 slowed down by at least max(threshold, noise_factor x the baseline's CV between launches) (IMPROVEMENT the
-mirror image). A significant change smaller than the noise floor but above the threshold is INCONCLUSIVE;
+mirror image). A significant change smaller than the noise floor but above the threshold is INCONCLUSIVE, and
+so is any other outcome whose 95% interval of the median change reaches the threshold: NO CHANGE means the
+interval lies inside it;
 an mIoU drop beyond ``max_miou_drop`` is a REGRESSION too. The models may differ (that is the change under
 test); the device, threads, delegate, input size and output mode may not.
 """
@@ -137,11 +139,17 @@ def _latency_verdict(test: LatencyTest, rule: DecisionRule) -> tuple[Verdict, st
                 f"the baseline's CV between launches ({test.min_effect:.1%}): measure with more launches or on "
                 "a quieter device")
     p = min(test.p_slower, test.p_faster)
-    if p < rule.alpha:
-        return Verdict.NO_CHANGE, (f"{test.change_text()} is significant (p={p:.2g}) but within the "
-                                   f"{rule.threshold:.0%} threshold")
-    return Verdict.NO_CHANGE, (f"{test.change_text()} is not significant (p={test.p_slower:.2g} slower, "
-                               f"{test.p_faster:.2g} faster; alpha {rule.alpha:g})")
+    finding = (f"{test.change_text()} is significant (p={p:.2g}) but within the {rule.threshold:.0%} threshold"
+               if p < rule.alpha else
+               f"{test.change_text()} is not significant (p={test.p_slower:.2g} slower, "
+               f"{test.p_faster:.2g} faster; alpha {rule.alpha:g})")
+    # "No change" is a claim too: it needs the 95% interval inside the threshold. A noisy pair whose interval
+    # reaches a change that would count has not shown there is none.
+    if max(test.ci_high, -test.ci_low) >= rule.threshold:
+        return Verdict.INCONCLUSIVE, (f"{finding}, but its 95% interval does not rule out a change of "
+                                      f"{rule.threshold:.0%} or more: measure with more launches or on a quieter "
+                                      "device")
+    return Verdict.NO_CHANGE, finding
 
 
 def compare_runs(baseline: ReportFile, current: ReportFile, rule: DecisionRule | None = None) -> Comparison:
