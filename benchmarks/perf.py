@@ -23,11 +23,12 @@ from pathlib import Path
 import click
 import numpy as np
 from perf_artifacts import PerfModel, build_models
-from perf_modules import module_rates, op_type_times
+from perf_modules import module_rates, op_type_times, profile_model
 from perf_timing import interleaved, litert_invoke, measure_peak, onnxruntime_invoke
 from report import benchmark_console, quiet
 from rich.table import Table
 
+from seaformer_deploy.bench.measures import OpProfile
 from seaformer_deploy.fileio import ensure_writable_dir, write_bytes_atomic, write_json_atomic
 from seaformer_deploy.models.label_methods import DEFAULT_LABELS_METHOD
 
@@ -86,10 +87,10 @@ def _export_cost(variant: str, input_size: str) -> dict[str, float]:
     return {"variant": variant, "wall_seconds": seconds, "peak_rss_mb": peak_kib / 1024}
 
 
-def _op_type_comparison(fp32: Path, int8: Path) -> list[dict[str, object]]:
+def _op_type_comparison(fp32: OpProfile, int8: OpProfile) -> list[dict[str, object]]:
     """Time per op type in fp32 and in int8 (1 thread, LiteRT op profiler): how much each kernel gains from int8,
     which bounds what int8 can give end to end on this host."""
-    times = {"fp32": op_type_times(fp32, runs=10, warmup=2), "int8": op_type_times(int8, runs=10, warmup=2)}
+    times = {"fp32": op_type_times(fp32), "int8": op_type_times(int8)}
     rows = []
     for op_type in sorted(set(times["fp32"]) | set(times["int8"]), key=lambda op: -times["fp32"].get(op, 0.0)):
         fp32_us, int8_us = times["fp32"].get(op_type, 0.0), times["int8"].get(op_type, 0.0)
@@ -180,10 +181,11 @@ def main(variants: str, input_size: str, thread_list: str, runs: int, warmup: in
                 console.print(f"timed {variant} at {count} thread(s)")
             by_config = {m.config: m for m in models}
             if "fp32" in by_config:
-                modules[variant] = module_rates(by_config["fp32"].path, runs=10, warmup=2,
-                                                peak_gmacs=peak["gmacs_per_s"])
-            if "fp32" in by_config and "int8" in by_config:
-                op_types[variant] = _op_type_comparison(by_config["fp32"].path, by_config["int8"].path)
+                fp32_profile = profile_model(by_config["fp32"].path, runs=10, warmup=2)
+                modules[variant] = module_rates(by_config["fp32"].path, fp32_profile, peak_gmacs=peak["gmacs_per_s"])
+                if "int8" in by_config:
+                    int8_profile = profile_model(by_config["int8"].path, runs=10, warmup=2)
+                    op_types[variant] = _op_type_comparison(fp32_profile, int8_profile)
     _add_ratios(rows)
     verdicts = _targets(rows, export_cost)
     table = Table(title=f"SeaFormer at {input_size}, XNNPACK / onnxruntime, interleaved, {runs} runs each")

@@ -33,26 +33,27 @@ def node_macs(graph: Graph, node: Node) -> int:
     return 0
 
 
-def _profile(path: Path, graph: Graph, *, runs: int, warmup: int) -> OpProfile:
+def profile_model(path: Path, *, runs: int, warmup: int) -> OpProfile:
+    """The LiteRT op profile of a float-input TFLite model (fp32, fp16, int8 with float I/O), 1 thread."""
+    graph = load_tflite_graph(path)
     shape = graph.tensors[graph.inputs[0]].shape
     return profile_tflite(path, [np.random.default_rng(0).standard_normal(shape).astype(np.float32)],
                           runs=runs, warmup=warmup)
 
 
-def op_type_times(path: Path, *, runs: int, warmup: int) -> dict[str, float]:
-    """Mean us per run spent in each TFLite op type (float-input models: fp32, fp16, int8 with float I/O)."""
-    profile = _profile(path, load_tflite_graph(path), runs=runs, warmup=warmup)
+def op_type_times(profile: OpProfile) -> dict[str, float]:
+    """Mean us per run spent in each TFLite op type of ``profile``, largest first."""
     seconds: dict[str, float] = defaultdict(float)
     for event in profile.events:
         seconds[event.op_type or event.name] += event.elapsed_us / max(profile.runs, 1)
     return dict(sorted(seconds.items(), key=lambda item: -item[1]))
 
 
-def module_rates(path: Path, *, runs: int, warmup: int, peak_gmacs: float) -> list[dict[str, object]]:
-    """Rows of module, mean us per run, MMACs, GMAC/s and share of peak, slowest first."""
+def module_rates(path: Path, profile: OpProfile, *, peak_gmacs: float) -> list[dict[str, object]]:
+    """Rows of module, mean us per run (from ``profile`` of the model at ``path``), MMACs, GMAC/s and share of
+    peak, slowest first."""
     graph = load_tflite_graph(path)
     names = tflite_node_names(path)
-    profile = _profile(path, graph, runs=runs, warmup=warmup)
     seconds: dict[str, float] = defaultdict(float)
     macs: dict[str, int] = defaultdict(int)
     for node in graph.nodes:
