@@ -11,6 +11,7 @@ from report_helpers import synthetic_report
 
 from seaformer_deploy.report.blame import blame
 from seaformer_deploy.report.compare import Verdict, compare_runs, overall_verdict
+from seaformer_deploy.report.markdown import render_markdown
 from seaformer_deploy.report.statistics import DecisionRule, compare_latency
 
 RNG = np.random.default_rng(7)
@@ -95,12 +96,35 @@ def test_throttled_unstable_and_incomplete_runs_are_inconclusive() -> None:
     good = synthetic_report(_noisy(10.0))
     throttled = synthetic_report(_noisy(12.0), throttled=(2,))
     assert "current launches [2] ran throttled" in compare_runs(good, throttled).reasons
-    unstable = synthetic_report(_noisy(12.0), reasons=["launch-to-launch CV 14.0% >= 10%"])
+    # +20% on a side whose launches vary by 14%: within 2 x its noise, so no verdict.
+    rng = np.random.default_rng(5)
+    unstable = synthetic_report(_noisy(12.0, cv=0.14, rng=rng), reasons=["launch-to-launch CV 14.0% >= 10%"])
     result = compare_runs(good, unstable)
-    assert result.verdict is Verdict.INCONCLUSIVE
+    assert result.verdict is Verdict.INCONCLUSIVE and result.latency.current_cv > 0.1
     assert "current is unstable: launch-to-launch CV 14.0% >= 10%" in result.reasons
     stopped = compare_runs(good, synthetic_report(_noisy(12.0), incomplete="phone disconnected"))
     assert "current run stopped early: phone disconnected" in stopped.reasons
+
+
+def test_a_change_far_beyond_an_unstable_sides_noise_is_still_a_verdict() -> None:
+    # A model 2.5x slower measured on a jittery device (launches vary by 12%, like S at 64 px on a shared VM).
+    rng = np.random.default_rng(7)
+    stable = synthetic_report(_noisy(0.19, cv=0.02, rng=rng))
+    jittery = synthetic_report(_noisy(0.50, cv=0.12, rng=rng), reasons=["launch-to-launch CV 12.0% >= 10%"])
+    slower = compare_runs(stable, jittery)
+    assert slower.verdict is Verdict.REGRESSION and slower.reasons[0].startswith("slowdown +")
+    assert slower.latency.decisive(slower.rule) and slower.latency.ci_low > 2 * slower.latency.current_cv
+    (note,) = [n for n in slower.notes if "is unstable" in n]
+    assert note.startswith("current is unstable: launch-to-launch CV 12.0% >= 10%, but the change is at least 2 x")
+    assert f"Note: {note}" in render_markdown([slower])  # the CI summary says why the verdict stands
+    faster = compare_runs(jittery, stable)
+    assert faster.verdict is Verdict.IMPROVEMENT and "baseline is unstable" in " ".join(faster.notes)
+    # The same jitter cannot show that nothing changed, and throttling blocks even a decisive change.
+    same = compare_runs(jittery, synthetic_report(_noisy(0.50, cv=0.12, rng=rng), reasons=["launch-to-launch CV"]))
+    assert same.verdict is Verdict.INCONCLUSIVE and not same.latency.decisive(same.rule)
+    assert "current is unstable: launch-to-launch CV" in same.reasons
+    hot = synthetic_report(_noisy(0.50, cv=0.12, rng=rng), throttled=(1,), reasons=["launch-to-launch CV 12%"])
+    assert compare_runs(stable, hot).verdict is Verdict.INCONCLUSIVE
 
 
 @pytest.mark.parametrize(("change", "expected"), [
@@ -171,9 +195,11 @@ def test_blame_warns_when_the_profiles_disagree_with_the_launches() -> None:
     modules = {"stem": 1.0, "smb1": 3.0}
     base = synthetic_report(_noisy(10.0), modules=modules)
     cur = synthetic_report(_noisy(20.0), modules={"stem": 1.0, "smb1": 3.5})
-    sentence = compare_runs(base, cur).blame.sentence
+    comparison = compare_runs(base, cur)
+    sentence = comparison.blame.sentence
     assert sentence.startswith("smb1 explains most of the change: +0.500 ms")
-    assert "caution: the profiles moved +0.500 ms end to end but the launch medians +10." in sentence
+    moved = comparison.latency.current_median_ms - comparison.latency.baseline_median_ms
+    assert f"caution: the profiles moved +0.500 ms end to end but the launch medians +{moved:.3f} ms" in sentence
     agreeing = synthetic_report(_noisy(10.5), modules={"stem": 1.0, "smb1": 3.5})
     assert "caution" not in compare_runs(base, agreeing).blame.sentence
     assert "means over runs" not in compare_runs(base, agreeing).blame.sentence

@@ -5,9 +5,11 @@ Rule: REGRESSION only if the one-sided Mann-Whitney U test on launch medians giv
 slowed down by at least max(threshold, noise_factor x the baseline's CV between launches) (IMPROVEMENT the
 mirror image). A significant change smaller than the noise floor but above the threshold is INCONCLUSIVE, and
 so is any other outcome whose 95% interval of the median change reaches the threshold: NO CHANGE means the
-interval lies inside it;
-an mIoU drop beyond ``max_miou_drop`` is a REGRESSION too. The models may differ (that is the change under
-test); the device, threads, delegate, input size and output mode may not.
+interval lies inside it. A side whose launches are unstable (CV between launches >= 10%) leaves the verdict
+INCONCLUSIVE unless the change is decisive: significant, at least noise_factor x the larger CV of the two
+sides, and its whole interval beyond the threshold. An mIoU drop beyond ``max_miou_drop`` is a REGRESSION too.
+The models may differ (that is the change under test); the device, threads, delegate, input size and output
+mode may not.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ def setup_mismatches(baseline: ReportFile, current: ReportFile) -> list[str]:
 
 
 def _side_problems(side: str, run: ReportFile, rule: DecisionRule) -> list[str]:
+    """What keeps any verdict from being drawn on this side (instability is judged separately)."""
     problems = []
     launches = run.timed_launches
     if len(launches) < rule.min_launches:
@@ -108,10 +111,13 @@ def _side_problems(side: str, run: ReportFile, rule: DecisionRule) -> list[str]:
     throttled = [launch.index for launch in launches if launch.throttled]
     if throttled:
         problems.append(f"{side} launches {throttled} ran throttled")
-    # The summary's own throttle reason repeats the line above.
-    unstable = [reason for reason in run.report.latency.summary.reasons if "throttled" not in reason]
-    problems += [f"{side} is unstable: {reason}" for reason in unstable]
     return problems
+
+
+def _instability(side: str, run: ReportFile) -> list[str]:
+    # The summary's own throttle reason is one of the side's problems above.
+    return [f"{side} is unstable: {reason}" for reason in run.report.latency.summary.reasons
+            if "throttled" not in reason]
 
 
 def accuracy_delta(baseline: ReportFile, current: ReportFile) -> AccuracyDelta | None:
@@ -161,13 +167,23 @@ def compare_runs(baseline: ReportFile, current: ReportFile, rule: DecisionRule |
     if len(baseline.centres_ms) >= 2 and len(current.centres_ms) >= 2:
         test = compare_latency(baseline.centres_ms, current.centres_ms, rule)
     accuracy = accuracy_delta(baseline, current)
+    unstable = _instability("baseline", baseline) + _instability("current", current)
     reasons = mismatches + problems
     if test is None and not reasons:
         reasons.append("a latency test needs at least two launches per side")
     verdict = Verdict.INCONCLUSIVE
-    if not reasons and test is not None:
+    notes = []
+    # An unstable side cannot show that nothing changed, nor a change of the size of its noise; a change far
+    # beyond it (a model twice as slow on a jittery device) is still a verdict, or CI would wave it through.
+    if unstable and (reasons or test is None or not test.decisive(rule)):
+        reasons += unstable
+    elif not reasons and test is not None:
         verdict, reason = _latency_verdict(test, rule)
         reasons.append(reason)
+        if unstable:
+            notes.append(f"{'; '.join(unstable)}, but the change is at least {rule.noise_factor:g} x the larger "
+                         f"CV ({max(test.baseline_cv, test.current_cv):.1%}) and its 95% interval is beyond the "
+                         f"{rule.threshold:.0%} threshold, so the verdict stands")
     if rule.max_miou_drop is not None and not mismatches:
         if accuracy is None:
             reasons.append("--max-miou-drop needs accuracy on the same dataset and image count in both reports")
@@ -178,7 +194,6 @@ def compare_runs(baseline: ReportFile, current: ReportFile, rule: DecisionRule |
             reasons.append(f"mIoU fell {accuracy.drop_points:.2f} points (allowed {rule.max_miou_drop:g}); "
                            f"IoU fell most for: {classes}")
             verdict = Verdict.REGRESSION
-    notes = []
     if baseline.report.model.sha256 == current.report.model.sha256:
         notes.append("both sides measured the same model file (an A/A comparison)")
     latency_changed = verdict in (Verdict.REGRESSION, Verdict.IMPROVEMENT) or (

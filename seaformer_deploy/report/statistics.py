@@ -61,7 +61,16 @@ class LatencyTest:
     p_slower: float
     p_faster: float
     baseline_cv: float
+    current_cv: float
     min_effect: float
+
+    def decisive(self, rule: DecisionRule) -> bool:
+        """Whether the change is beyond the noise of both sides: significant, at least ``noise_factor`` x the
+        larger CV between launches, and with its whole 95% interval beyond the threshold. What lets a verdict
+        stand when a side is unstable."""
+        slower = self.p_slower < rule.alpha and self.ci_low >= rule.threshold
+        faster = self.p_faster < rule.alpha and self.ci_high <= -rule.threshold
+        return (slower or faster) and abs(self.change) >= rule.noise_factor * max(self.baseline_cv, self.current_cv)
 
     def change_text(self) -> str:
         """``+7.3% [+5.1%, +9.8%]``: the change of the median and its 95% interval."""
@@ -103,4 +112,5 @@ def compare_latency(baseline_ms: Sequence[float], current_ms: Sequence[float], r
         baseline_launches=int(base.size), current_launches=int(cur.size),
         baseline_median_ms=float(np.median(base)), current_median_ms=float(np.median(cur)),
         change=float(median_change(base, cur)), ci_low=low, ci_high=high, p_slower=p_slower, p_faster=p_faster,
-        baseline_cv=baseline_cv, min_effect=max(rule.threshold, rule.noise_factor * baseline_cv))
+        baseline_cv=baseline_cv, current_cv=cv(cur.tolist()),
+        min_effect=max(rule.threshold, rule.noise_factor * baseline_cv))
