@@ -22,7 +22,7 @@ ONNX_SEG_NAMES = {
     "/model/backbone/smb1/stem_block/stem_block.0/c/Conv": "stem",
     "/model/backbone/smb1/layer3/Add": "smb1",
     "/model/backbone/smb4/layer1/conv/conv.4/c/Conv": "smb4",
-    "/model/backbone/trans1/transformer_blocks.0/attn/to_q/c/Conv": "trans1.block0.attn",
+    "/model/backbone/trans1/transformer_blocks.0/attn/to_qkv/Conv": "trans1.block0.attn",
     "/model/backbone/trans1/transformer_blocks.1/attn/sigmoid/relu/Clip": "trans1.block1.attn",
     "/model/backbone/trans1/transformer_blocks.0/Add_1": "trans1.block0.attn",  # residual: block level
     "/model/backbone/trans2/transformer_blocks.1/mlp/fc2/c/Conv": "trans2.block1.mlp",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections import Counter
 
 import pytest
@@ -13,6 +14,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 import seaformer_deploy as sd
 from seaformer_deploy.errors import UsageError
+from seaformer_deploy.models.deploy import bake_positional_embeddings
 from seaformer_deploy.models.deploy_attention import rewrite_attention_channels_last
 from seaformer_deploy.models.seaformer import SeaAttention
 from seaformer_deploy.models.variants import variant_config
@@ -133,11 +135,29 @@ def test_channels_last_attention_shares_the_weights() -> None:
     model = randomize_weights(sd.build_model("T"), seed=6)
     deployed = sd.prepare_for_deploy(copy.deepcopy(model), 64)
     reference = sd.prepare_for_deploy(copy.deepcopy(model), 64, attention="reference")
-    # Every parameter keeps its name and value; only the baked embeddings (buffers) change orientation.
+    # Every parameter keeps its name and value, except that each block's q, k and v convolutions become one
+    # convolution holding exactly their weights stacked; the baked embeddings (buffers) change orientation.
     rewritten = dict(deployed.named_parameters())
-    assert rewritten.keys() == dict(reference.named_parameters()).keys()
-    for name, tensor in reference.named_parameters():
-        assert torch.equal(rewritten[name], tensor), name
+    original = dict(reference.named_parameters())
+    stacked = re.compile(r"(.*attn)\.to_(q|k|v)\.c\.(weight|bias)$")
+    assert {name for name in rewritten if ".to_qkv." not in name} == {n for n in original if not stacked.match(n)}
+    for name, tensor in original.items():
+        if not stacked.match(name):
+            assert torch.equal(rewritten[name], tensor), name
+    blocks = {stacked.match(name)[1] for name in original if stacked.match(name)}
+    assert blocks and {f"{block}.to_qkv.{kind}" for block in blocks for kind in ("weight", "bias")} == {
+        name for name in rewritten if ".to_qkv." in name}
+    for block in blocks:
+        for kind in ("weight", "bias"):
+            parts = [original[f"{block}.to_{part}.c.{kind}"] for part in "qkv"]
+            assert torch.equal(rewritten[f"{block}.to_qkv.{kind}"], torch.cat(parts)), block
+
+
+def test_channels_last_rewrite_needs_folded_batchnorm() -> None:
+    model = sd.build_model("T")
+    bake_positional_embeddings(model, (64, 64))
+    with pytest.raises(UsageError, match="fold the BatchNorms"):
+        rewrite_attention_channels_last(model)
 
 
 def test_channels_last_rewrite_needs_baked_embeddings() -> None:

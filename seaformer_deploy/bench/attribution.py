@@ -2,7 +2,7 @@
 
 Op names carry the PyTorch module path through export, in two spellings:
 
-- torch.onnx node names: ``/backbone/trans1/transformer_blocks.0/attn/to_q/c/Conv`` (attribute names,
+- torch.onnx node names: ``/backbone/trans1/transformer_blocks.0/mlp/fc2/c/Conv`` (attribute names,
   ``ModuleList`` items as ``name.index``, the op type last);
 - litert-torch TFLite tensor names: ``pkg.Segmentor/pkg.SeaFormer_backbone/pkg.BasicLayer_trans1/
   pkg.Block_0/pkg.SeaAttention_attn/...`` (each segment is ``module.Class_attribute``; ``ModuleList``

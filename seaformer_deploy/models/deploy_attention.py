@@ -6,8 +6,10 @@ NCHW order PyTorch wrote it in. The reference ``SeaAttention`` reshapes its sque
 RESHAPEs). ``ChannelsLastSeaAttention`` computes the same function in the order the converted graph stores
 tensors:
 
-- q, k and v are concatenated once (the detail branch needs the concatenation anyway) and each axis is
-  squeezed by one MEAN over the other spatial axis of that concatenation, giving (B, L, C) with channels last;
+- q, k and v come out of one 1x1 convolution whose weights are ``to_q``'s, ``to_k``'s and ``to_v``'s stacked
+  (the detail branch needs their concatenation anyway; one wider GEMM reads the input once and needs no
+  CONCATENATION), and each axis is squeezed by one MEAN over the other spatial axis of it, giving (B, L, C)
+  with channels last;
 - the heads are folded into the batch dimension with constant per-head channel masks instead of a reshape
   and permute: ``q * mask_h`` keeps only head h's channels, so ``(q * mask_h) @ k^T`` is head h's score
   matrix, and ``sum_h softmax_h @ (v * mask_h)`` puts every head's output back in its own channels;
@@ -15,8 +17,8 @@ tensors:
 
 The masks are exact zeros and ones (the key scale rides on the query mask), so the result equals the
 reference up to float rounding; the extra multiply-adds on masked-out channels are a few hundred thousand per
-block, negligible next to the convolutions. Weights are shared with the reference module, never changed, and
-the submodules keep their names so per-layer profiles still map to ``to_q``, ``proj_encode_row``, ...
+block, negligible next to the convolutions. The other weights are shared with the reference module, never
+changed, and those submodules keep their names so per-layer profiles still map to ``proj_encode_row``, ...
 """
 
 from __future__ import annotations
@@ -27,9 +29,19 @@ from torch import nn
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.models.seaformer import SeaAttention
 
-_REUSED_SUBMODULES = (
-    "to_q", "to_k", "to_v", "dwconv", "act", "pwconv", "proj", "proj_encode_row", "proj_encode_column", "sigmoid",
-)
+_REUSED_SUBMODULES = ("dwconv", "act", "pwconv", "proj", "proj_encode_row", "proj_encode_column", "sigmoid")
+
+
+def _stacked_pointwise(*convs: nn.Module) -> nn.Conv2d:
+    """One 1x1 convolution computing ``torch.cat([conv(x) for conv in convs], dim=1)`` (BatchNorm folded): the
+    input is read once and the GEMM is wider, and no CONCATENATION is needed."""
+    layers = [conv.c for conv in convs]
+    if any(layer.bias is None for layer in layers):
+        raise UsageError("fold the BatchNorms before the channels-last rewrite")
+    stacked = nn.Conv2d(layers[0].in_channels, sum(layer.out_channels for layer in layers), 1)
+    stacked.weight.data = torch.cat([layer.weight.detach() for layer in layers])
+    stacked.bias.data = torch.cat([layer.bias.detach() for layer in layers])
+    return stacked
 
 
 def _head_masks(channels: int, heads: int, dtype: torch.dtype) -> torch.Tensor:
@@ -69,6 +81,7 @@ class ChannelsLastSeaAttention(nn.Module):
             q_embed, k_embed = _channels_last_embedding(pos_q), _channels_last_embedding(pos_k)
             v_zeros = q_embed.new_zeros(q_embed.shape[0], self.value_channels)
             self.register_buffer(f"{axis}_embedding", torch.cat([q_embed, k_embed, v_zeros], dim=1)[None].clone())
+        self.to_qkv = _stacked_pointwise(reference.to_q, reference.to_k, reference.to_v)
 
     def _attend(self, squeezed: torch.Tensor) -> torch.Tensor:
         """Multi-head attention along one squeezed axis: (B, L, Cq + Cq + Cv) -> (B, L, Cv)."""
@@ -92,8 +105,8 @@ class ChannelsLastSeaAttention(nn.Module):
                 f"positional embeddings baked for a {baked[0]}x{baked[1]} feature map, got {height}x{width}: "
                 "deploy the model again for this input size"
             )
-        v = self.to_v(x)
-        qkv = torch.cat([self.to_q(x), self.to_k(x), v], dim=1)
+        qkv = self.to_qkv(x)
+        v = qkv[:, 2 * self.qk_channels:]
         detail = self.pwconv(self.act(self.dwconv(qkv)))
 
         rows = qkv.mean(dim=3, keepdim=True).permute(0, 2, 3, 1).reshape(batch, height, -1)
