@@ -56,7 +56,9 @@ def test_tflite_artifact_report_and_metadata(tflite_export) -> None:
     assert report["parity"]["image_inputs"]["argmax_agreement"] == 1.0
     assert report["delegation"]["partitions"] == 1 and report["delegation"]["undelegated"] == []
     assert {f["rule"]: f["status"] for f in report["lint"]["findings"]}["activation-fused"] == "PASS"
-    assert report["op_histogram"]["CONV_2D"] == 59 and "BATCH_NORM" not in report["op_histogram"]
+    # 51: every convolution once, with each attention block's q, k and v stacked into one (and no CONCATENATION).
+    assert report["op_histogram"]["CONV_2D"] == 51 and "BATCH_NORM" not in report["op_histogram"]
+    assert "CONCATENATION" not in report["op_histogram"]
     assert report["artifact"]["bytes"] == result.model_path.stat().st_size
     assert report["export_seconds"] > 0 and report["tool_versions"]["litert-torch"] == "0.10.0"
     assert report["host"] == {"machine": platform.machine(), "system": platform.system(),
