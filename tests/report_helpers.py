@@ -39,15 +39,18 @@ class RealReports:
     s_report: Path
 
 
-def _stable_bench(model: Path, output_dir: Path, attempts: int = 4) -> Path:
-    """The CPU is shared with other jobs: a burst of their load can make one measurement unstable (CV >= 10%),
-    which the comparison rightly calls inconclusive. Tests about verdicts need a stable report, so re-measure."""
+def _bench(model: Path, output_dir: Path) -> Any:
     from seaformer_deploy.bench.options import BenchOptions
     from seaformer_deploy.bench.runner import benchmark
 
-    options = BenchOptions(warmup=3, runs=30, repeats=8, dataset="demo", limit=2)
-    for _ in range(attempts):
-        result = benchmark(model, options, output_dir)
+    return benchmark(model, BenchOptions(warmup=3, runs=30, repeats=8, dataset="demo", limit=2), output_dir)
+
+
+def _stable_bench(model: Path, output_dir: Path, attempts: int = 4) -> Path:
+    """The CPU is shared with other jobs: a burst of their load can make one measurement unstable (CV >= 10%),
+    which the comparison rightly calls inconclusive. Tests about verdicts need a stable report, so re-measure."""
+    for attempt in range(attempts):
+        result = _bench(model, output_dir / f"attempt{attempt}")
         if result.stable:
             return result.report_path
     raise AssertionError(f"{model.name}: no stable measurement in {attempts} attempts: {result.report.warnings}")
@@ -56,24 +59,27 @@ def _stable_bench(model: Path, output_dir: Path, attempts: int = 4) -> Path:
 def real_reports(tmp_path_factory: Any, t_model: Path, attempts: int = 3) -> RealReports:
     """T (the session's exported model) and S exported at 64x64, each benchmarked with 8 launches (cached).
 
-    Each report's per-op profile is a session of its own, after the launches: a burst of other load during one
-    of them makes the two profiles disagree with the launches, which the comparison rightly flags ("caution:
-    the profiles moved ..."). The blame tests need profiles that agree, so such a pair is measured again."""
+    T's report is stable (CV between launches < 10%). S's need not be: at 64 px S streams 16 MB of weights per
+    run for little arithmetic, and on a shared VM its launches vary by 12-30%; the comparison of S against T is
+    still decisive (S is 2.7x slower), which is what the report tests need. Each report's per-op profile is a
+    session of its own: a burst of other load during one makes the profiles disagree with the launches, which
+    the comparison rightly flags ("caution: the profiles moved ..."), so such a pair is measured again."""
     if "real" not in _CACHE:
         from seaformer_deploy.export.pipeline import ExportOptions, export
-        from seaformer_deploy.report.compare import compare_runs
+        from seaformer_deploy.report.compare import Verdict, compare_runs
         from seaformer_deploy.report.inputs import read_report
 
         root = tmp_path_factory.mktemp("report-real")
         s_model = export(ExportOptions(variant="S", format="tflite", input_size="64"), root / "export").model_path
         for attempt in range(attempts):
             pair = RealReports(t_model, s_model, _stable_bench(t_model, root / f"bench-T{attempt}"),
-                               _stable_bench(s_model, root / f"bench-S{attempt}"))
-            sentence = compare_runs(read_report(pair.t_report), read_report(pair.s_report)).blame.sentence
-            if "caution" not in sentence:
+                               _bench(s_model, root / f"bench-S{attempt}").report_path)
+            comparison = compare_runs(read_report(pair.t_report), read_report(pair.s_report))
+            if comparison.verdict is Verdict.REGRESSION and "caution" not in comparison.blame.sentence:
                 break
         else:
-            raise AssertionError(f"T and S profiles disagreed with their launches {attempts} times: {sentence}")
+            raise AssertionError(f"no decisive T/S pair with agreeing profiles in {attempts} attempts: "
+                                 f"{comparison.reasons}; {comparison.blame.sentence}")
         _CACHE["real"] = pair
     return _CACHE["real"]
 
