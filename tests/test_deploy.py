@@ -6,6 +6,7 @@ import copy
 import re
 from collections import Counter
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -13,11 +14,17 @@ from helpers import VARIANTS_T_FAST, randomize_weights
 from torch.utils._python_dispatch import TorchDispatchMode
 
 import seaformer_deploy as sd
+from seaformer_deploy.bench.attribution import module_of
+from seaformer_deploy.bench.litert.nodes import tflite_node_names
 from seaformer_deploy.errors import UsageError
+from seaformer_deploy.export.convert import convert_to_tflite
+from seaformer_deploy.export.graph import load_tflite_graph
 from seaformer_deploy.models.deploy import bake_positional_embeddings
 from seaformer_deploy.models.deploy_attention import rewrite_attention_channels_last
-from seaformer_deploy.models.seaformer import SeaAttention
+from seaformer_deploy.models.deploy_tiling import RowTiledStem, strips_for, tile_stem_rows
+from seaformer_deploy.models.seaformer import SeaAttention, StackedMV2Block
 from seaformer_deploy.models.variants import variant_config
+from seaformer_deploy.runtime import load_exported
 
 
 class _OpRecorder(TorchDispatchMode):
@@ -170,3 +177,88 @@ def test_unknown_attention_form_and_labels_method_are_usage_errors() -> None:
         sd.prepare_for_deploy(sd.build_model("T"), 64, attention="nchw")  # type: ignore[arg-type]
     with pytest.raises(UsageError, match="labels method"):
         sd.prepare_for_deploy(sd.build_model("T"), 64, output_mode="labels", labels_method="bicubic")  # type: ignore[arg-type]
+
+
+def _tiled_pair(variant: str, size: str, strip_bytes: int, dtype: torch.dtype = torch.float32):
+    model = randomize_weights(sd.build_model(variant), seed=7).to(dtype)
+    untiled = sd.prepare_for_deploy(copy.deepcopy(model), size, activation_bytes=1)  # int8-sized: no strips
+    tiled = copy.deepcopy(untiled)
+    hw = sd.parse_input_size(size)
+    tile_stem_rows(tiled.model, hw, strip_bytes=strip_bytes)
+    return untiled, tiled
+
+
+@pytest.mark.parametrize(("variant", "size", "strip_bytes", "strips"), [
+    ("T", "128", 2**16, 4),        # 4 even strips of the 32-row 1/4 map
+    ("T", "192x128", 600_000, 3),  # 3 strips of 16 rows, a non-square input
+    ("L", "128x192", 2**17, 4),    # L's first block expands, so the halo crosses three 3x3 convolutions
+])
+def test_row_tiled_stem_equals_the_untiled_stage(variant: str, size: str, strip_bytes: int, strips: int) -> None:
+    untiled, tiled = _tiled_pair(variant, size, strip_bytes)
+    stage = tiled.model.backbone.smb1
+    assert isinstance(stage, RowTiledStem) and len(stage.plans) == strips
+    # Every output row comes from exactly one strip, in order.
+    bounds = [row for plan in stage.plans for row in plan.output]
+    assert bounds[0] == 0 and bounds[-1] == sd.parse_input_size(size)[0] // 4 and bounds == sorted(bounds)
+    assert all(stop > first for first, stop in (plan.output for plan in stage.plans))
+    assert all(bounds[i] == bounds[i + 1] for i in range(1, len(bounds) - 1, 2))
+    x = torch.randn(2, 3, *sd.parse_input_size(size), generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        assert _rel(tiled(x), untiled(x)) <= 1e-6
+        assert _rel(stage(x), untiled.model.backbone.smb1(x)) <= 1e-6
+
+
+@pytest.mark.slow
+def test_row_tiled_stem_is_exact_in_float64() -> None:
+    untiled, tiled = _tiled_pair("B", "128x192", 2**17, torch.float64)
+    x = torch.randn(1, 3, 128, 192, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        assert _rel(tiled(x), untiled(x)) <= 1e-12
+
+
+def test_stem_strips_follow_the_activation_bytes() -> None:
+    stage = sd.build_model("T").backbone.smb1
+    # At 512 the expansion before T's first stride-2 depthwise conv is 256x256x64: 16 MB in float32.
+    assert [strips_for(stage, (512, 512), size) for size in (4, 2, 1)] == [4, 2, 1]
+    assert strips_for(stage, (1024, 2048), 4) == 32
+    assert strips_for(stage, (256, 256), 4) == 1  # the demo size fits without strips
+    int8 = sd.prepare_for_deploy(sd.build_model("T"), 512, activation_bytes=1)
+    assert type(int8.model.backbone.smb1) is StackedMV2Block
+    fp32 = sd.prepare_for_deploy(sd.build_model("T"), 512)
+    assert len(fp32.model.backbone.smb1.plans) == 4
+
+
+def test_row_tiling_keeps_the_weights_and_names_and_is_idempotent() -> None:
+    untiled, tiled = _tiled_pair("T", "128", 2**16)
+    assert {name: tensor.shape for name, tensor in tiled.state_dict().items()} == {
+        name: tensor.shape for name, tensor in untiled.state_dict().items()}
+    for name, tensor in untiled.state_dict().items():
+        assert torch.equal(tiled.state_dict()[name], tensor), name
+    again = copy.deepcopy(tiled)
+    tile_stem_rows(again.model, (128, 128), strip_bytes=2**10)
+    assert len(again.model.backbone.smb1.plans) == 4
+    x = torch.randn(1, 3, 128, 128)
+    with torch.no_grad():
+        assert torch.equal(again(x), tiled(x))
+
+
+@pytest.mark.slow
+def test_row_tiled_stem_converts_to_the_same_tflite_function(tmp_path) -> None:
+    untiled, _ = _tiled_pair("T", "128", 2**16)
+    nhwc = sd.prepare_for_deploy(copy.deepcopy(untiled.model), 128, layout="nhwc", activation_bytes=1)
+    tile_stem_rows(nhwc.model, (128, 128), strip_bytes=2**16)
+    path = tmp_path / "tiled.tflite"
+    convert_to_tflite(nhwc, nhwc.example_input(), path)
+    graph = load_tflite_graph(path)
+    ops = Counter(node.op_type for node in graph.nodes)
+    assert ops["CONCATENATION"] >= 1 and ops["TRANSPOSE"] == 0
+    # Profiles still tell the stem from the rest of smb1: one stem convolution per strip, the depthwise convs
+    # of layer1 and layer2 once per strip and layer3's (after the strips) once.
+    names = tflite_node_names(path)
+    modules = Counter((module_of(names[node.index], node.op_type), node.op_type) for node in graph.nodes)
+    assert modules[("stem", "CONV_2D")] == 4 and modules[("smb1", "DEPTHWISE_CONV_2D")] == 4 * 2 + 1
+    x = nhwc.example_input(seed=5)
+    with torch.no_grad():
+        expected = untiled(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1).numpy()
+    got = load_exported(path).run(x.numpy())
+    assert float(np.linalg.norm(got - expected) / np.linalg.norm(expected)) <= 1e-5

@@ -14,6 +14,9 @@ Quantization = Literal["fp32", "fp16", "int8", "dynamic"]
 FORMATS: tuple[str, ...] = ("onnx", "tflite")
 DEFAULT_LAYOUT = {"tflite": "nhwc", "onnx": "nchw"}
 QUANTIZATIONS: tuple[str, ...] = ("fp32", "fp16", "int8", "dynamic")
+# Bytes of one activation at run time: dynamic-range int8 keeps float activations, fp16 halves them on a CPU
+# with float16 arithmetic (ARM), full-integer int8 quarters them.
+ACTIVATION_BYTES = {"fp32": 4, "dynamic": 4, "fp16": 2, "int8": 1}
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class ExportOptions:
 
         task = normalize_task(self.task)
         return parse_input_size(self.input_size or DEFAULT_SIZE[task], task)
+
+    def activation_bytes(self) -> int:
+        """Bytes of one activation of this export at run time (what the deploy form's tiling sizes strips by)."""
+        return ACTIVATION_BYTES[self.quant]
 
     def resolved_labels_method(self) -> str | None:
         """The label-map method of a ``labels`` export (the default when none was named); None otherwise."""

@@ -144,7 +144,8 @@ def export(options: ExportOptions, output_dir: str | Path, *, progress: Progress
     reference = DeployModel(copy.deepcopy(model), plan.input_hw, output_mode=options.output_mode,
                             layout=plan.layout, labels_method=labels_method).eval()
     deployed = clock.run("2/8 deploy transforms", prepare_for_deploy, model, plan.input_hw,
-                         output_mode=options.output_mode, layout=plan.layout, labels_method=labels_method)
+                         output_mode=options.output_mode, layout=plan.layout, labels_method=labels_method,
+                         activation_bytes=options.activation_bytes())
     with tempfile.TemporaryDirectory(prefix=f".{plan.stem}.", dir=plan.output_dir) as staging_name:
         staging = Path(staging_name)
         staged = staging / plan.model_path.name

@@ -8,6 +8,8 @@ numerically equivalent to the unmodified eval-mode model:
   interpolation of constants is left at run time;
 - ``rewrite_attention_channels_last``: the squeeze-axial attention computed without layout permutes
   (``deploy_attention.py``), so the NHWC graph of a converter needs no TRANSPOSE for it;
+- ``tile_stem_rows``: the high-resolution stem stage computed in horizontal strips whose intermediates stay in
+  cache (``deploy_tiling.py``), when its tensors are larger than that at the deploy size;
 - ``DeployModel``: fixes input layout and output mode (``logits`` at 1/8, ``upsampled`` bilinear to the input
   size as mmseg evaluates, or ``labels``, the integer class map at the input size computed by one of the
   ``label_maps`` methods).
@@ -25,6 +27,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from seaformer_deploy.errors import UsageError
 from seaformer_deploy.models.deploy_attention import rewrite_attention_channels_last
+from seaformer_deploy.models.deploy_tiling import tile_stem_rows
 from seaformer_deploy.models.label_maps import LabelMap
 from seaformer_deploy.models.label_methods import DEFAULT_LABELS_METHOD, LabelsMethod, check_labels_method
 from seaformer_deploy.models.layers import Conv2dBN, ConvModule, DropPath
@@ -184,11 +187,13 @@ def prepare_for_deploy(
     layout: Layout = "nchw",
     attention: AttentionForm = "channels-last",
     labels_method: LabelsMethod = DEFAULT_LABELS_METHOD,
+    activation_bytes: int = 4,
 ) -> DeployModel:
     """Apply every deploy transform to ``model`` (in place) and wrap it for a fixed input size.
 
     ``attention="reference"`` keeps the squeeze-axial attention as the official code writes it (for
-    measuring what the channels-last rewrite gains).
+    measuring what the channels-last rewrite gains). ``activation_bytes`` is the size of one activation at run
+    time (4 float32, 2 float16, 1 int8); it decides how many strips the stem stage needs.
     """
     if attention not in ATTENTION_FORMS:
         raise UsageError(f"unknown attention form {attention!r}: choose one of {', '.join(ATTENTION_FORMS)}")
@@ -200,4 +205,5 @@ def prepare_for_deploy(
     bake_positional_embeddings(model, input_hw)
     if attention == "channels-last":
         rewrite_attention_channels_last(model)
+    tile_stem_rows(model, input_hw, activation_bytes)
     return DeployModel(model, input_hw, output_mode=output_mode, layout=layout, labels_method=labels_method).eval()
