@@ -13,7 +13,8 @@ the input resolution. Zero padding is added only where a strip touches the image
 halo rows take its place, so every output row is computed exactly as the untiled chain computes it. The
 convolutions are the model's own modules, called as they are (their vertical padding moves into the strips),
 so weights and module paths do not change. The strip count is the smallest that keeps each strip's largest
-intermediate within ``STRIP_BYTES``; a stage whose tensors already fit is left untouched.
+intermediate within ``STRIP_BYTES`` (at least ``MIN_STRIPS``); a stage whose tensors already fit is left
+untouched.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ STRIP_BYTES = 4 * 2**20
 """Largest intermediate one strip may hold: about what a phone big core's L2 and its share of L3 keep."""
 MIN_STRIP_ROWS = 8
 """Fewest output rows per strip: a shorter strip recomputes more halo rows than it saves in memory traffic."""
+MIN_STRIPS = 3
+"""Fewest strips when tiling at all. With two, both strips touch the border and zero-pad the image rows they
+read, and litert-torch's layout pass then keeps both slices in NCHW: two TRANSPOSEs of the input image."""
 
 
 Geometry = tuple[int, int, int]
@@ -175,7 +179,10 @@ def strips_for(stage: StackedMV2Block, input_hw: tuple[int, int], activation_byt
         height = _output_size(_geometry(conv), height)
         width = _output_size((layer.kernel_size[1], layer.stride[1], layer.padding[1]), width)
         largest = max(largest, layer.out_channels * height * width * activation_bytes)
-    return max(1, min(math.ceil(largest / strip_bytes), height // MIN_STRIP_ROWS))
+    if largest <= strip_bytes:
+        return 1
+    strips = min(max(math.ceil(largest / strip_bytes), MIN_STRIPS), height // MIN_STRIP_ROWS)
+    return strips if strips >= MIN_STRIPS else 1
 
 
 def tile_stem_rows(model: nn.Module, input_hw: tuple[int, int], activation_bytes: int = 4,
