@@ -6,7 +6,8 @@ Usage: python benchmarks/perf.py [--variants TB] [--input-size 512] [--threads 1
 Everything runs in one process. Per variant and thread count all models are timed interleaved (one run of
 each, round after round), so background load hits them alike and the ratios hold even when the absolute
 numbers are noisy. The host's single-thread fp32 peak is measured first on a 1x1-conv-only model through the
-same runtime. Writes JSON and a markdown table (``.md`` beside the JSON) and prints the targets' verdicts.
+same runtime. Writes JSON and a markdown table (``.md`` beside the JSON) and prints the targets' verdicts, each
+ratio with its 95% bootstrap interval over the rounds (so a verdict inside the noise reads as one).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from rich.table import Table
 from seaformer_deploy.bench.measures import OpProfile
 from seaformer_deploy.fileio import ensure_writable_dir, write_bytes_atomic, write_json_atomic
 from seaformer_deploy.models.label_methods import DEFAULT_LABELS_METHOD
+from seaformer_deploy.report.statistics import median_ratio_interval
 
 COLUMNS = ("variant", "config", "threads", "median ms", "p90 ms", "GMACs", "GMAC/s", "% peak", "TRANSPOSE",
            "RESHAPE", "unfused act", "partitions", "x plain", "x ORT")
@@ -46,6 +48,8 @@ def _row(model: PerfModel, threads: int, seconds: list[float], peak: float) -> d
         "transposes": model.facts.transposes, "reshapes": model.facts.reshapes,
         "unfused_activations": model.facts.unfused_activations, "partitions": model.facts.partitions,
         "ops": model.facts.ops, "build_seconds": model.build_seconds,
+        # Per round, in run order: rows of one variant and thread count were timed in the same rounds.
+        "times_ms": [t * 1e3 for t in seconds],
     }
 
 
@@ -99,33 +103,42 @@ def _op_type_comparison(fp32: OpProfile, int8: OpProfile) -> list[dict[str, obje
     return rows
 
 
+def _ratio(numerator: dict[str, object], denominator: dict[str, object], *, paired: bool) -> tuple[float, str]:
+    """The ratio of two rows' medians, and its text with the 95% bootstrap interval: ``paired`` for rows timed
+    in the same interleaved rounds, independent samples otherwise (different thread counts)."""
+    ratio = numerator["median_ms"] / denominator["median_ms"]  # type: ignore[operator]
+    low, high = median_ratio_interval(denominator["times_ms"], numerator["times_ms"], paired=paired)  # type: ignore[arg-type]
+    return ratio, f"{ratio:.3f} [95% CI {low:.3f}, {high:.3f}]"
+
+
 def _targets(rows: list[dict[str, object]], export_cost: dict[str, float]) -> list[tuple[str, str, bool]]:
     get = {(r["variant"], r["threads"], r["config"]): r for r in rows}
     verdicts = []
     for variant in sorted({str(r["variant"]) for r in rows}):
         fp32 = get.get((variant, 1, "fp32"))
+        plain = get.get((variant, 1, "plain fp32"))
         if fp32:
             verdicts.append((f"{variant} fp32 TRANSPOSE <= 10", str(fp32["transposes"]), fp32["transposes"] <= 10))
             verdicts.append((f"{variant} fp32 one XNNPACK partition", str(fp32["partitions"]), fp32["partitions"] == 1))
-            ratio = fp32["ratio_to_plain"]
-            verdicts.append((f"{variant} fp32 / plain <= 0.90 (1 thread)", f"{ratio:.3f}", ratio <= 0.90))
+        if fp32 and plain:
+            ratio, text = _ratio(fp32, plain, paired=True)
+            verdicts.append((f"{variant} fp32 / plain <= 0.90 (1 thread)", text, ratio <= 0.90))
         for config in ("int8", "int8 int8-io"):
             quantized = get.get((variant, 1, config))
             if fp32 and quantized:
-                ratio = quantized["median_ms"] / fp32["median_ms"]
-                verdicts.append((f"{variant} {config} / fp32 <= 0.50 (1 thread)", f"{ratio:.3f}", ratio <= 0.50))
+                ratio, text = _ratio(quantized, fp32, paired=True)
+                verdicts.append((f"{variant} {config} / fp32 <= 0.50 (1 thread)", text, ratio <= 0.50))
                 verdicts.append((f"{variant} {config} one XNNPACK partition", str(quantized["partitions"]),
                                  quantized["partitions"] == 1))
         labels = get.get((variant, 1, f"labels {DEFAULT_LABELS_METHOD}"))
         if fp32 and labels:
-            ratio = labels["median_ms"] / fp32["median_ms"]
-            name = f"{variant} labels ({DEFAULT_LABELS_METHOD}) / logits <= 1.6"
-            verdicts.append((name, f"{ratio:.3f}", ratio <= 1.6))
+            ratio, text = _ratio(labels, fp32, paired=True)
+            verdicts.append((f"{variant} labels ({DEFAULT_LABELS_METHOD}) / logits <= 1.6", text, ratio <= 1.6))
         for config in ("fp32", "int8", "int8 int8-io"):
             one, two = get.get((variant, 1, config)), get.get((variant, 2, config))
             if one and two:
-                speedup = one["median_ms"] / two["median_ms"]
-                verdicts.append((f"{variant} {config} 2-thread speedup >= 1.9", f"{speedup:.2f}", speedup >= 1.9))
+                speedup, text = _ratio(one, two, paired=False)
+                verdicts.append((f"{variant} {config} 2-thread speedup >= 1.9", text, speedup >= 1.9))
     if export_cost:
         verdicts.append((f"{export_cost['variant']} fp32 TFLite export <= 30 s", f"{export_cost['wall_seconds']:.1f} s",
                          export_cost["wall_seconds"] <= 30))

@@ -12,7 +12,7 @@ from report_helpers import synthetic_report
 from seaformer_deploy.report.blame import blame
 from seaformer_deploy.report.compare import Verdict, compare_runs, overall_verdict
 from seaformer_deploy.report.markdown import render_markdown
-from seaformer_deploy.report.statistics import DecisionRule, compare_latency
+from seaformer_deploy.report.statistics import DecisionRule, compare_latency, median_ratio_interval
 
 RNG = np.random.default_rng(7)
 
@@ -212,3 +212,16 @@ def test_blame_names_the_side_whose_module_times_are_means() -> None:
     assert sentence.startswith("smb1 explains most of the change: +0.500 ms")
     assert sentence.endswith("(the baseline module times are means over runs, not medians: one slow run can "
                              "inflate a module)")
+
+
+def test_median_ratio_interval_pairs_rounds_that_share_their_load() -> None:
+    # Interleaved rounds: each round's slowdown hits both models, so pairing the rounds cancels it.
+    rng = np.random.default_rng(0)
+    load = rng.uniform(1.0, 1.6, 40)
+    baseline = 10.0 * load
+    faster = 9.0 * load * rng.normal(1.0, 0.005, 40)
+    low, high = median_ratio_interval(baseline, faster, paired=True)
+    assert low < 0.9 < high and high - low < 0.02
+    unpaired_low, unpaired_high = median_ratio_interval(baseline, faster)
+    assert unpaired_high - unpaired_low > 5 * (high - low)
+    assert median_ratio_interval([2.0, 2.0], [3.0, 3.0]) == (1.5, 1.5)

@@ -85,6 +85,29 @@ def cv(values: Sequence[float]) -> float:
     return statistics.stdev(values) / mean if mean > 0 else 0.0
 
 
+def median_ratio_interval(denominator: Sequence[float], numerator: Sequence[float], *,
+                          paired: bool = False) -> tuple[float, float]:
+    """The bootstrap confidence interval (``CONFIDENCE``, percentile) of ``median(numerator) /
+    median(denominator)``. ``paired`` resamples index-aligned samples together (runs interleaved round by
+    round, where one slow round slows both sides); otherwise the two sides are resampled independently."""
+    from scipy import stats
+
+    den = np.asarray(denominator, dtype=float)
+    num = np.asarray(numerator, dtype=float)
+
+    def median_ratio(d: np.ndarray, n: np.ndarray, axis: int = -1) -> np.ndarray:
+        return np.median(n, axis=axis) / np.median(d, axis=axis)
+
+    if np.ptp(den) == 0 and np.ptp(num) == 0:
+        # Identical samples: every resample gives the same ratio and the interval is that point.
+        point = float(median_ratio(den, num))
+        return point, point
+    interval = stats.bootstrap((den, num), median_ratio, paired=paired, confidence_level=CONFIDENCE,
+                               n_resamples=BOOTSTRAP_RESAMPLES, method="percentile", vectorized=True,
+                               rng=np.random.default_rng(BOOTSTRAP_SEED)).confidence_interval
+    return float(interval.low), float(interval.high)
+
+
 def compare_latency(baseline_ms: Sequence[float], current_ms: Sequence[float], rule: DecisionRule) -> LatencyTest:
     """Compare two sets of launch medians (each side needs at least two launches)."""
     from scipy import stats
@@ -96,21 +119,12 @@ def compare_latency(baseline_ms: Sequence[float], current_ms: Sequence[float], r
     p_slower = float(stats.mannwhitneyu(cur, base, alternative="greater").pvalue)
     p_faster = float(stats.mannwhitneyu(cur, base, alternative="less").pvalue)
 
-    def median_change(b: np.ndarray, c: np.ndarray, axis: int = -1) -> np.ndarray:
-        return np.median(c, axis=axis) / np.median(b, axis=axis) - 1.0
-
-    if np.ptp(base) == 0 and np.ptp(cur) == 0:
-        # Identical launches: every resample gives the same change and the interval is that point.
-        low = high = float(median_change(base, cur))
-    else:
-        interval = stats.bootstrap((base, cur), median_change, confidence_level=CONFIDENCE,
-                                   n_resamples=BOOTSTRAP_RESAMPLES, method="percentile", vectorized=True,
-                                   rng=np.random.default_rng(BOOTSTRAP_SEED)).confidence_interval
-        low, high = float(interval.low), float(interval.high)
+    low, high = (bound - 1.0 for bound in median_ratio_interval(base, cur))
     baseline_cv = cv(base.tolist())
     return LatencyTest(
         baseline_launches=int(base.size), current_launches=int(cur.size),
         baseline_median_ms=float(np.median(base)), current_median_ms=float(np.median(cur)),
-        change=float(median_change(base, cur)), ci_low=low, ci_high=high, p_slower=p_slower, p_faster=p_faster,
+        change=float(np.median(cur) / np.median(base) - 1.0), ci_low=low, ci_high=high, p_slower=p_slower,
+        p_faster=p_faster,
         baseline_cv=baseline_cv, current_cv=cv(cur.tolist()),
         min_effect=max(rule.threshold, rule.noise_factor * baseline_cv))
