@@ -126,12 +126,11 @@ class RowTiledStem(nn.Module):
         super().__init__()
         self.stem_block = stage.stem_block
         self.layer_names = list(stage.layer_names)
-        tiled = _tiled_block_count(stage)
-        self.tiled_names = self.layer_names[:tiled]
+        conv_units = _chain_units(stage)
+        self.tiled_names = self.layer_names[:len(conv_units) - 1]
         for name in self.layer_names:
             block = getattr(stage, name)
             self.add_module(name, RowTiledBlock(block) if name in self.tiled_names else block)
-        conv_units = [_convs(self.stem_block)] + [_convs(getattr(self, name).conv) for name in self.tiled_names]
         units = [[_geometry(conv) for conv in unit] for unit in conv_units]
         residual = [False] + [getattr(self, name).use_res_connect for name in self.tiled_names]
         heights = [input_height]
@@ -159,22 +158,24 @@ class RowTiledStem(nn.Module):
         return x
 
 
-def _tiled_block_count(stage: StackedMV2Block) -> int:
-    """How many of the stage's blocks the strips cover: all up to and including the first stride-2 one."""
-    for count, name in enumerate(stage.layer_names, start=1):
-        if any(_geometry(conv)[1] > 1 for conv in _convs(getattr(stage, name).conv)):
-            return count
-    return len(stage.layer_names)
+def _chain_units(stage: StackedMV2Block) -> list[list[Conv2dBN]]:
+    """The convolutions the strips run, per unit: the stem's, then each block's up to and including the first
+    stride-2 block."""
+    units = [_convs(stage.stem_block)]
+    for name in stage.layer_names:
+        units.append(_convs(getattr(stage, name).conv))
+        if any(_geometry(conv)[1] > 1 for conv in units[-1]):
+            break
+    return units
 
 
 def strips_for(stage: StackedMV2Block, input_hw: tuple[int, int], activation_bytes: int = 4,
                strip_bytes: int = STRIP_BYTES) -> int:
     """How many strips keep each strip's largest intermediate of the tiled chain within ``strip_bytes``, with
     ``activation_bytes`` per element (1: the stage already fits, or its output is too short to split)."""
-    blocks = [getattr(stage, name).conv for name in stage.layer_names[:_tiled_block_count(stage)]]
     height, width = input_hw
     largest = 0
-    for conv in _convs(stage.stem_block) + [conv for block in blocks for conv in _convs(block)]:
+    for conv in (conv for unit in _chain_units(stage) for conv in unit):
         layer = conv.c
         height = _output_size(_geometry(conv), height)
         width = _output_size((layer.kernel_size[1], layer.stride[1], layer.padding[1]), width)
