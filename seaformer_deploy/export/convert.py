@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from seaformer_deploy.errors import CheckFailedError, first_line
+from seaformer_deploy.export.resize_decomposition import int32_bilinear_resize
 
 ONNX_OPSET = 17
 ONNX_INPUT_NAME = "image"
@@ -71,9 +72,11 @@ def convert_to_tflite(model: torch.nn.Module, example: torch.Tensor, output: Pat
     """Convert with litert-torch and write ``output``; return the converter's log."""
     import litert_torch
 
-    return _run_converter(
-        "litert-torch conversion", lambda: litert_torch.convert(model.eval(), (example,)).export(str(output))
-    )
+    def run() -> None:
+        with int32_bilinear_resize():
+            litert_torch.convert(model.eval(), (example,)).export(str(output))
+
+    return _run_converter("litert-torch conversion", run)
 
 
 def convert_to_onnx(model: torch.nn.Module, example: torch.Tensor, output: Path) -> str:
