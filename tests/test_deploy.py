@@ -254,6 +254,11 @@ def test_row_tiled_stem_converts_to_the_same_tflite_function(tmp_path) -> None:
     graph = load_tflite_graph(path)
     ops = Counter(node.op_type for node in graph.nodes)
     assert ops["CONCATENATION"] >= 1 and ops["TRANSPOSE"] == 0
+    # Inside the blocks a border strip's zero rows and a convolution's zero columns are one PAD feeding the
+    # convolution (which XNNPACK folds into it), never a PAD feeding another PAD; only the image may do that.
+    feeds = {tensor: node.op_type for node in graph.nodes for tensor in node.inputs}
+    chained = [node for node in graph.nodes if node.op_type == "PAD" and feeds[node.outputs[0]] == "PAD"]
+    assert chained and all(graph.tensors[node.inputs[0]].shape[-1] == 3 for node in chained)
     # Profiles still tell the stem from the rest of smb1: one stem convolution per strip, the depthwise convs
     # of layer1 and layer2 once per strip and layer3's (after the strips) once.
     names = tflite_node_names(path)

@@ -11,7 +11,7 @@ strips. Each strip reads the input rows its output needs (the receptive field's 
 whole chain on them, so a strip's intermediates stay in cache; the strips are concatenated once, at a quarter of
 the input resolution. Zero padding is added only where a strip touches the image border; inside the image the
 halo rows take its place, so every output row is computed exactly as the untiled chain computes it. The
-convolutions are the model's own modules, called as they are (their vertical padding moves into the strips),
+convolutions are the model's own modules, called as they are (their padding moves into the strips),
 so weights and module paths do not change. The strip count is the smallest that keeps each strip's largest
 intermediate within ``STRIP_BYTES`` (at least ``MIN_STRIPS``); a stage whose tensors already fit is left
 untouched.
@@ -91,9 +91,17 @@ def _plan_strip(units: list[list[Geometry]], residual: list[bool], heights: list
     return StripPlan((first, stop), needed[0], tuple(unit_pads), tuple(skips))
 
 
+def _pad(x: torch.Tensor, rows: tuple[int, int], columns: int) -> torch.Tensor:
+    """Zero rows above and below and ``columns`` zero columns on each side, as one pad: XNNPACK folds a pad
+    into the convolution it feeds, but not a pad that feeds another pad (which a convolution's own padding
+    becomes when it is not TFLite's SAME)."""
+    return F.pad(x, (columns, columns, *rows)) if columns or any(rows) else x
+
+
 class RowTiledBlock(nn.Module):
     """An ``InvertedResidual`` that runs on one strip: each convolution gets the zero rows the strip's plan
-    gives it (only at the image border), and the residual adds the input rows the output rows stand for.
+    gives it (only at the image border) and its own zero columns, in one pad, and the residual adds the input
+    rows the output rows stand for.
 
     It holds the block's own ``conv`` sequence, so weights keep their names and profiles their module.
     """
@@ -102,15 +110,14 @@ class RowTiledBlock(nn.Module):
         super().__init__()
         self.conv = block.conv
         self.use_res_connect = block.use_res_connect
+        self.column_pads = [conv.c.padding[1] for conv in _convs(block.conv)]
 
     def forward(self, x: torch.Tensor, pads: tuple[tuple[int, int], ...], skip: tuple[int, int] | None
                 ) -> torch.Tensor:
-        out, remaining = x, iter(pads)
+        out, remaining = x, iter(zip(pads, self.column_pads, strict=True))
         for module in self.conv:
             if isinstance(module, Conv2dBN):
-                top, bottom = next(remaining)
-                if top or bottom:
-                    out = F.pad(out, (0, 0, top, bottom))
+                out = _pad(out, *next(remaining))
             out = module(out)
         return out + x[:, :, skip[0]:skip[1]] if skip is not None else out
 
@@ -138,14 +145,17 @@ class RowTiledStem(nn.Module):
             heights.append(_output_size(geometry, heights[-1]))
         bounds = [round(index * heights[-1] / strips) for index in range(strips + 1)]
         self.plans = [_plan_strip(units, residual, heights, first, stop) for first, stop in itertools.pairwise(bounds)]
-        for conv in (conv for unit in conv_units for conv in unit):
-            conv.c.padding = (0, conv.c.padding[1])  # the strips add the vertical zero rows at the border
+        # The strips add the zero rows at the image border. The blocks' convolutions get their zero columns in
+        # the same pad; the stem keeps its own, since padding every image slice makes litert-torch's layout pass
+        # keep the slices in NCHW (see MIN_STRIPS).
+        (stem, *_), *blocks = conv_units
+        stem.c.padding = (0, stem.c.padding[1])
+        for conv in (conv for unit in blocks for conv in unit):
+            conv.c.padding = (0, 0)
 
     def _strip(self, x: torch.Tensor, plan: StripPlan) -> torch.Tensor:
         (stem_pads,), *block_pads = plan.pads
-        out = x[:, :, plan.rows[0]:plan.rows[1]]
-        if any(stem_pads):
-            out = F.pad(out, (0, 0, *stem_pads))  # the stem's zero rows pad the image itself
+        out = _pad(x[:, :, plan.rows[0]:plan.rows[1]], stem_pads, 0)  # the stem's zero rows pad the image itself
         out = self.stem_block(out)
         for name, pads, skip in zip(self.tiled_names, block_pads, plan.skips[1:], strict=True):
             out = getattr(self, name)(out, pads, skip)
