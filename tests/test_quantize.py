@@ -162,7 +162,11 @@ def test_tflite_int8_float_io_keeps_attention_float_in_one_partition(
     assert agreement >= 0.9, agreement
     assert _rel_l2(reference, outputs) < 0.08
     weights = _tflite_weight_types(output)
-    assert set(weights["CONV_2D"]) == {"INT8"} and set(weights["DEPTHWISE_CONV_2D"]) == {"INT8"}
+    # The image stem's convolution stays float (its weights FLOAT32, fed by the float image); all others int8.
+    assert info.recipe["float_stem"] >= 1 and weights["CONV_2D"]["FLOAT32"] == 1 and weights["CONV_2D"]["INT8"] > 1
+    assert set(weights["DEPTHWISE_CONV_2D"]) == {"INT8"} and any("image stem" in note for note in info.notes)
+    graph = load_tflite_graph(output)
+    assert "QUANTIZE" not in {node.op_type for node in graph.consumers(graph.inputs[0])}
     # Every softmax of the float model stays float, with its matmuls; XNNPACK then takes the whole graph.
     float_counts = _tflite_op_counts(exported["tflite"])
     assert info.recipe["float_ops"]["SOFTMAX"] == float_counts["SOFTMAX"] > 0

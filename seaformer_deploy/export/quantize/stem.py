@@ -1,0 +1,27 @@
+"""The image stem an int8 model keeps float: the stem convolutions and every op between them and the image.
+
+The stem convolution reads the 3-channel image: 27 multiply-adds per output value (3x3x3), so in int8 its cost
+is the requantization of every output, not the arithmetic, and it also needs the image quantized first. Kept
+float, it reads the float image directly and its 16-channel output is quantized once for the int8 network.
+"""
+
+from __future__ import annotations
+
+from seaformer_deploy.export.graph import Graph, Node
+
+STEM_MODULE = "stem_block"
+"""The stem's module name (``SeaFormer.smb1.stem_block``), which the converter writes into the op names."""
+
+
+def image_stem(graph: Graph) -> list[Node]:
+    """The stem's CONV_2D ops and their computed inputs back to the graph input (the row strips' SLICEs and
+    the PADs), in graph order; empty when no op names the stem."""
+    kept: dict[int, Node] = {}
+    pending = [node for node in graph.nodes if node.op_type == "CONV_2D" and STEM_MODULE in node.name]
+    while pending:
+        node = pending.pop()
+        if node.index in kept:
+            continue
+        kept[node.index] = node
+        pending += [producer for name in node.inputs if name and (producer := graph.producer(name)) is not None]
+    return [kept[index] for index in sorted(kept)]
