@@ -226,6 +226,29 @@ def test_stem_strips_follow_the_activation_bytes() -> None:
     assert type(int8.model.backbone.smb1) is StackedMV2Block
     fp32 = sd.prepare_for_deploy(sd.build_model("T"), 512)
     assert len(fp32.model.backbone.smb1.plans) == 4
+    whole = sd.prepare_for_deploy(sd.build_model("T"), 512, row_strips=False)
+    assert type(whole.model.backbone.smb1) is StackedMV2Block
+
+
+def test_an_export_without_row_strips_says_so_in_its_name_and_reaches_the_deploy_step(monkeypatch, tmp_path) -> None:
+    from seaformer_deploy.export import pipeline
+
+    options = pipeline.ExportOptions(variant="T", input_size="512", row_strips=False)
+    assert options.artifact_name() == "seaformer-t-seg-512x512-fp32-nostrips.tflite"
+    default = pipeline.ExportOptions(variant="T", input_size="512")
+    assert default.artifact_name() == "seaformer-t-seg-512x512-fp32.tflite"
+    assert pipeline.ExportPlan.of(options, tmp_path).stem == "seaformer-t-seg-512x512-fp32-nostrips"
+    seen: list[sd.DeployModel] = []
+
+    def deploy_then_stop(*args, **kwargs):
+        seen.append(sd.prepare_for_deploy(*args, **kwargs))
+        raise KeyboardInterrupt  # stop before the conversion: only the deploy step is under test
+
+    monkeypatch.setattr(pipeline, "prepare_for_deploy", deploy_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.export(options, tmp_path)
+    assert type(seen[0].model.backbone.smb1) is StackedMV2Block
+    assert not list(tmp_path.glob("*.tflite"))
 
 
 def test_row_tiling_keeps_the_weights_and_names_and_is_idempotent() -> None:

@@ -39,6 +39,7 @@ class ExportOptions:
     calib_count: int = 32
     parity_data: str | None = None
     float_io: bool = True
+    row_strips: bool = True
     strict: bool = False
 
     def resolved_layout(self) -> str:
@@ -70,7 +71,7 @@ class ExportOptions:
 
         stem = artifact_stem(normalize_variant(self.variant), normalize_task(self.task), self.resolved_input_hw(),
                              self.quant, self.output_mode, self.resolved_layout(), self.format,
-                             self.resolved_labels_method())
+                             self.resolved_labels_method(), self.row_strips)
         return f"{stem}.{self.format}"
 
     def validate(self) -> None:
@@ -109,9 +110,9 @@ class ExportOptions:
 
 
 def artifact_stem(variant: str, task: str, input_hw: tuple[int, int], quant: str, output_mode: str,
-                  layout: str, fmt: str, labels_method: str | None = None) -> str:
-    """``seaformer-b-seg-512x512-fp32``, plus the output mode (and a non-default label-map method) and the
-    layout when they are not the defaults."""
+                  layout: str, fmt: str, labels_method: str | None = None, row_strips: bool = True) -> str:
+    """``seaformer-b-seg-512x512-fp32``, plus the output mode (and a non-default label-map method), the
+    layout when they are not the defaults, and ``nostrips`` for an export without row strips."""
     from seaformer_deploy.models.label_methods import DEFAULT_LABELS_METHOD
 
     parts = [f"seaformer-{variant.lower()}", task, f"{input_hw[0]}x{input_hw[1]}", quant]
@@ -121,4 +122,6 @@ def artifact_stem(variant: str, task: str, input_hw: tuple[int, int], quant: str
         parts.append(str(labels_method))
     if layout != DEFAULT_LAYOUT[fmt]:
         parts.append(layout)
+    if not row_strips:
+        parts.append("nostrips")
     return "-".join(parts)

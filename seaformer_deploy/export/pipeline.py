@@ -85,7 +85,7 @@ class ExportPlan:
         input_hw, layout = options.resolved_input_hw(), options.resolved_layout()
         output_dir = ensure_writable_dir(output_dir)
         stem = artifact_stem(variant, task, input_hw, options.quant, options.output_mode, layout, options.format,
-                             options.resolved_labels_method())
+                             options.resolved_labels_method(), options.row_strips)
         return cls(options, variant, task, input_hw, layout, stem, output_dir)
 
     @property
@@ -145,7 +145,7 @@ def export(options: ExportOptions, output_dir: str | Path, *, progress: Progress
                             layout=plan.layout, labels_method=labels_method).eval()
     deployed = clock.run("2/8 deploy transforms", prepare_for_deploy, model, plan.input_hw,
                          output_mode=options.output_mode, layout=plan.layout, labels_method=labels_method,
-                         activation_bytes=options.activation_bytes())
+                         activation_bytes=options.activation_bytes(), row_strips=options.row_strips)
     with tempfile.TemporaryDirectory(prefix=f".{plan.stem}.", dir=plan.output_dir) as staging_name:
         staging = Path(staging_name)
         staged = staging / plan.model_path.name

@@ -188,12 +188,14 @@ def prepare_for_deploy(
     attention: AttentionForm = "channels-last",
     labels_method: LabelsMethod = DEFAULT_LABELS_METHOD,
     activation_bytes: int = 4,
+    row_strips: bool = True,
 ) -> DeployModel:
     """Apply every deploy transform to ``model`` (in place) and wrap it for a fixed input size.
 
     ``attention="reference"`` keeps the squeeze-axial attention as the official code writes it (for
     measuring what the channels-last rewrite gains). ``activation_bytes`` is the size of one activation at run
-    time (4 float32, 2 float16, 1 int8); it decides how many strips the stem stage needs.
+    time (4 float32, 2 float16, 1 int8); it decides how many strips the stem stage needs, and
+    ``row_strips=False`` leaves the stage whole.
     """
     if attention not in ATTENTION_FORMS:
         raise UsageError(f"unknown attention form {attention!r}: choose one of {', '.join(ATTENTION_FORMS)}")
@@ -205,5 +207,6 @@ def prepare_for_deploy(
     bake_positional_embeddings(model, input_hw)
     if attention == "channels-last":
         rewrite_attention_channels_last(model)
-    tile_stem_rows(model, input_hw, activation_bytes)
+    if row_strips:
+        tile_stem_rows(model, input_hw, activation_bytes)
     return DeployModel(model, input_hw, output_mode=output_mode, layout=layout, labels_method=labels_method).eval()
