@@ -65,14 +65,17 @@ class ExportOptions:
             return None
         return check_labels_method(self.labels_method or DEFAULT_LABELS_METHOD)
 
-    def artifact_name(self) -> str:
-        """The model file name this export writes, e.g. ``seaformer-b-seg-512x512-fp32.tflite``."""
+    def artifact_stem(self) -> str:
+        """The model file name this export writes, without its extension: ``seaformer-b-seg-512x512-fp32``."""
         from seaformer_deploy.models.variants import normalize_task, normalize_variant
 
-        stem = artifact_stem(normalize_variant(self.variant), normalize_task(self.task), self.resolved_input_hw(),
+        return artifact_stem(normalize_variant(self.variant), normalize_task(self.task), self.resolved_input_hw(),
                              self.quant, self.output_mode, self.resolved_layout(), self.format,
                              self.resolved_labels_method(), self.row_strips)
-        return f"{stem}.{self.format}"
+
+    def artifact_name(self) -> str:
+        """The model file name this export writes, e.g. ``seaformer-b-seg-512x512-fp32.tflite``."""
+        return f"{self.artifact_stem()}.{self.format}"
 
     def validate(self) -> None:
         """Reject combinations no export can honour (each one clear ``UsageError``)."""

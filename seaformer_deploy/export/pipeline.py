@@ -84,9 +84,7 @@ class ExportPlan:
         variant, task = normalize_variant(options.variant), normalize_task(options.task)
         input_hw, layout = options.resolved_input_hw(), options.resolved_layout()
         output_dir = ensure_writable_dir(output_dir)
-        stem = artifact_stem(variant, task, input_hw, options.quant, options.output_mode, layout, options.format,
-                             options.resolved_labels_method(), options.row_strips)
-        return cls(options, variant, task, input_hw, layout, stem, output_dir)
+        return cls(options, variant, task, input_hw, layout, options.artifact_stem(), output_dir)
 
     @property
     def model_path(self) -> Path:

@@ -148,8 +148,9 @@ class RowTiledStem(nn.Module):
         # The strips add the zero rows at the image border. The blocks' convolutions get their zero columns in
         # the same pad; the stem keeps its own, since padding every image slice makes litert-torch's layout pass
         # keep the slices in NCHW (see MIN_STRIPS).
-        (stem, *_), *blocks = conv_units
-        stem.c.padding = (0, stem.c.padding[1])
+        stem_convs, *blocks = conv_units
+        for conv in stem_convs:
+            conv.c.padding = (0, conv.c.padding[1])
         for conv in (conv for unit in blocks for conv in unit):
             conv.c.padding = (0, 0)
 

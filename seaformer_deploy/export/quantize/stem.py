@@ -7,17 +7,15 @@ float, it reads the float image directly and its 16-channel output is quantized 
 
 from __future__ import annotations
 
+from seaformer_deploy.bench.attribution import module_of
 from seaformer_deploy.export.graph import Graph, Node
-
-STEM_MODULE = "stem_block"
-"""The stem's module name (``SeaFormer.smb1.stem_block``), which the converter writes into the op names."""
 
 
 def image_stem(graph: Graph) -> list[Node]:
     """The stem's CONV_2D ops and their computed inputs back to the graph input (the row strips' SLICEs and
     the PADs), in graph order; empty when no op names the stem."""
     kept: dict[int, Node] = {}
-    pending = [node for node in graph.nodes if node.op_type == "CONV_2D" and STEM_MODULE in node.name]
+    pending = [node for node in graph.nodes if node.op_type == "CONV_2D" and module_of(node.name) == "stem"]
     while pending:
         node = pending.pop()
         if node.index in kept:

@@ -39,11 +39,12 @@ def int8_recipe(
     core, missed = attention_cores(graph)
     # With float input the image stem stays float too; with int8 input it would need the image dequantized.
     stem = image_stem(graph) if float_io else []
+    kept_float = [*stem, *core]
     scopes = _op_scopes(model_bytes)
-    recipe += [_no_quantize(f"^{re.escape(scopes[node.index])}$", node.op_type) for node in [*stem, *core]]
+    recipe += [_no_quantize(f"^{re.escape(scopes[node.index])}$", node.op_type) for node in kept_float]
     if float_io:
         recipe += [_no_quantize(".*", "INPUT"), _no_quantize(".*", "OUTPUT")]
-    float_ops = dict(sorted(Counter(node.op_type for node in [*stem, *core]).items()))
+    float_ops = dict(sorted(Counter(node.op_type for node in kept_float).items()))
     summary = {
         "base": "static_wi8_ai8",
         "weights": "int8 symmetric per-channel",
