@@ -123,7 +123,7 @@ def _targets(rows: list[dict[str, object]], export_cost: dict[str, float]) -> li
         if fp32 and plain:
             ratio, text = _ratio(fp32, plain, paired=True)
             verdicts.append((f"{variant} fp32 / plain <= 0.90 (1 thread)", text, ratio <= 0.90))
-        for config in ("int8", "int8 int8-io"):
+        for config in ("int8", "int8 float-stem", "int8 int8-io"):
             quantized = get.get((variant, 1, config))
             if fp32 and quantized:
                 ratio, text = _ratio(quantized, fp32, paired=True)

@@ -3,7 +3,8 @@
 - ``plain``: litert-torch's conversion of the unmodified eval-mode model (same weights, NCHW input), the
   baseline every fp32 target is measured against;
 - ``fp32`` / ``fp16`` / ``int8``: this project's TFLite exports through ``export`` (parity and lint included);
-  ``int8 int8-io`` is the same int8 model with int8 input and output (``float_io=False``);
+  ``int8 int8-io`` is the same int8 model with int8 input and output (``float_io=False``), ``int8 float-stem``
+  the same with the image stem kept float (``float_stem=True``);
 - ``onnx``: this project's ONNX export, run on onnxruntime;
 - ``upsampled`` / ``labels <method>``: the fp32 deploy form with the logits bilinearly resized to the input
   size, or its label map, in the graph, converted the way ``export`` converts (the output step is the only
@@ -123,6 +124,10 @@ def build_models(variant: str, input_size: str, weights: str | None, folder: Pat
     add("fp16", "litert", lambda: _exported(variant, input_size, weights, folder, format="tflite", quant="fp16"))
     add("int8", "litert", lambda: _exported(variant, input_size, weights, folder, format="tflite", quant="int8",
                                             calib_data="demo", calib_count=CALIBRATION_IMAGES))
+    # The image stem kept float (--float-stem): faster than the int8 stem on some CPUs, slower on others.
+    add("int8 float-stem", "litert", lambda: _exported(variant, input_size, weights, folder / "float-stem",
+                                                       format="tflite", quant="int8", float_stem=True,
+                                                       calib_data="demo", calib_count=CALIBRATION_IMAGES))
     # Full-integer I/O: the app hands over the already-quantized image, so no QUANTIZE / DEQUANTIZE of the
     # 512x512 input and the output in the graph (what a phone pipeline does when it quantizes while normalizing).
     add("int8 int8-io", "litert", lambda: _exported(variant, input_size, weights, folder / "int8-io", format="tflite",

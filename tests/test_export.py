@@ -109,15 +109,16 @@ def test_onnx_bench_records_the_provider_that_ran(onnx_export, tmp_path, delegat
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("quant", ["fp16", "int8"])
-def test_quantized_tflite_exports_carry_metadata_and_pass_parity(tmp_path, quant) -> None:
+@pytest.mark.parametrize(("quant", "float_stem"), [("fp16", False), ("int8", False), ("int8", True)])
+def test_quantized_tflite_exports_carry_metadata_and_pass_parity(tmp_path, quant, float_stem) -> None:
     # 128 px: at 64 px the 1/64 feature map is 1x1 and the converter folds the attention core differently.
     # int8 is judged on the demo weights: random weights' logits are nearly tied (top-2 margin ~0.2 of their
     # spread), so their argmax agreement sits at the 0.95 gate whatever the graph (0.948 for the channels-last
     # attention at 128 px) and would judge the weights, not the quantizer.
     int8 = quant == "int8"
     options = ExportOptions(variant="T", format="tflite", quant=quant, input_size="128",
-                            checkpoint="demo" if int8 else None, calib_data="demo" if int8 else None, calib_count=8)
+                            checkpoint="demo" if int8 else None, calib_data="demo" if int8 else None, calib_count=8,
+                            float_stem=float_stem)
     result = export(options, tmp_path)
     assert result.ok, result.report.failures
     report = result.report.to_dict()
@@ -127,6 +128,8 @@ def test_quantized_tflite_exports_carry_metadata_and_pass_parity(tmp_path, quant
         assert report["parity"]["gate"]["metric"] == "argmax_agreement" and report["parity"]["gate"]["value"] >= 0.95
         assert report["op_histogram"]["QUANTIZE"] >= 1 and any("SYNTHETIC" in w for w in report["warnings"])
         assert report["quantization_details"]["calibration_count"] == 8
+        assert (report["quantization_details"]["recipe"]["float_stem"] > 0) == float_stem
+        assert result.model_path.name.endswith("-floatstem.tflite") == float_stem
     else:
         assert report["parity"]["all_inputs"]["rel_l2"] <= 1e-2
 
@@ -193,6 +196,9 @@ def test_interrupted_export_leaves_nothing_behind(tmp_path, monkeypatch) -> None
         (["--variant", "T", "--input-size", "big"], "bad input size"),
         (["--variant", "T", "--quant", "int8"], "int8 needs calibration images"),
         (["--variant", "T", "--quant", "fp16", "--no-float-io"], "integer I/O"),
+        (["--variant", "T", "--float-stem"], "--float-stem applies to int8 TFLite"),
+        (["--variant", "T", "--quant", "int8", "--calib-data", "demo", "--no-float-io", "--float-stem"],
+         "--float-stem applies to int8 TFLite exports with float I/O only"),
         (["--variant", "T", "--labels-method", "fast"], "applies to --output-mode labels only"),
         (["--variant", "T", "--output-mode", "labels", "--labels-method", "bicubic"], "Invalid value for"),
     ],
@@ -258,6 +264,8 @@ def test_artifact_names_follow_one_convention() -> None:
         "seaformer-b-seg-512x512-fp32")
     assert pipeline.artifact_stem("L", "seg", (512, 1024), "int8", "labels", "nchw", "tflite") == (
         "seaformer-l-seg-512x1024-int8-labels-nchw")
+    float_stem = pipeline.ExportOptions(variant="T", quant="int8", calib_data="demo", float_stem=True)
+    assert float_stem.artifact_name() == "seaformer-t-seg-512x512-int8-floatstem.tflite"
 
 
 def test_every_export_option_is_a_cli_option_of_the_same_name() -> None:

@@ -162,11 +162,11 @@ def test_tflite_int8_float_io_keeps_attention_float_in_one_partition(
     assert agreement >= 0.9, agreement
     assert _rel_l2(reference, outputs) < 0.08
     weights = _tflite_weight_types(output)
-    # The image stem's convolution stays float (its weights FLOAT32, fed by the float image); all others int8.
-    assert info.recipe["float_stem"] >= 1 and weights["CONV_2D"]["FLOAT32"] == 1 and weights["CONV_2D"]["INT8"] > 1
-    assert set(weights["DEPTHWISE_CONV_2D"]) == {"INT8"} and any("image stem" in note for note in info.notes)
+    # By default every convolution is int8, the image stem's too: the float image is quantized once.
+    assert info.recipe["float_stem"] == 0 and set(weights["CONV_2D"]) == {"INT8"}
+    assert set(weights["DEPTHWISE_CONV_2D"]) == {"INT8"} and not any("image stem" in note for note in info.notes)
     graph = load_tflite_graph(output)
-    assert "QUANTIZE" not in {node.op_type for node in graph.consumers(graph.inputs[0])}
+    assert {node.op_type for node in graph.consumers(graph.inputs[0])} == {"QUANTIZE"}
     # Every softmax of the float model stays float, with its matmuls; XNNPACK then takes the whole graph.
     float_counts = _tflite_op_counts(exported["tflite"])
     assert info.recipe["float_ops"]["SOFTMAX"] == float_counts["SOFTMAX"] > 0
@@ -186,6 +186,22 @@ def test_tflite_int8_float_io_keeps_attention_float_in_one_partition(
     calibrating = [step for step in steps if step.startswith("calibrating")]
     assert calibrating == [f"calibrating {i}/{count}" for i in range(1, count + 1)]
     assert "quantizing" in steps
+
+
+@pytest.mark.slow
+def test_tflite_int8_float_stem_keeps_the_image_stem_float(exported, tflite_reference, calibration_nhwc, tmp_path):
+    images, reference = tflite_reference
+    output = tmp_path / "int8-floatstem.tflite"
+    info = quantize_tflite(exported["tflite"], output, mode="int8", calibration=calibration_nhwc, float_stem=True)
+
+    weights = _tflite_weight_types(output)
+    # The stem's convolution reads the float image with FLOAT32 weights; every other convolution is int8.
+    assert info.recipe["float_stem"] >= 1 and weights["CONV_2D"]["FLOAT32"] == 1 and weights["CONV_2D"]["INT8"] > 1
+    assert set(weights["DEPTHWISE_CONV_2D"]) == {"INT8"} and any("image stem" in note for note in info.notes)
+    graph = load_tflite_graph(output)
+    assert "QUANTIZE" not in {node.op_type for node in graph.consumers(graph.inputs[0])}
+    assert _agreement(reference, _run(output, images)[0], -1) >= 0.9
+    assert _xnnpack_partitions(output) == 1
 
 
 @pytest.mark.slow
@@ -281,6 +297,9 @@ def test_onnx_dynamic_and_fp16(exported, onnx_reference, tmp_path):
         ({"mode": "int8", "calibration": [np.full((1, SIZE, SIZE, 3), np.nan, np.float32)]}, "NaN"),
         ({"mode": "fp16", "calibration": [np.zeros((1, SIZE, SIZE, 3), np.float32)]}, "no calibration"),
         ({"mode": "fp16", "float_io": False}, "float_io"),
+        ({"mode": "fp16", "float_stem": True}, "float_stem"),
+        ({"mode": "int8", "calibration": [np.zeros((1, SIZE, SIZE, 3), np.float32)], "float_io": False,
+          "float_stem": True}, "float_stem"),
         ({"mode": "int4"}, "int4"),
     ],
 )

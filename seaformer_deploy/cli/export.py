@@ -40,6 +40,9 @@ _CHOICE = {"case_sensitive": False}
 @click.option("--parity-data", help="Folder of images for the parity check [default: --calib-data, else demo].")
 @click.option("--float-io/--no-float-io", default=True, show_default=True,
               help="Float32 input/output around an int8 body (int8 TFLite).")
+@click.option("--float-stem/--no-float-stem", default=False, show_default=True,
+              help="int8 TFLite with float I/O: keep the image stem's 3-channel convolution float (faster on "
+                   "some CPUs, slower on others: time both on the target).")
 @click.option("--row-strips/--no-row-strips", default=True, show_default=True,
               help="Compute the high-resolution stem stage in row strips sized for a phone core's cache where its "
                    "tensors outgrow it; --no-row-strips for a target whose cache holds them whole.")

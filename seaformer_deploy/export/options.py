@@ -39,6 +39,7 @@ class ExportOptions:
     calib_count: int = 32
     parity_data: str | None = None
     float_io: bool = True
+    float_stem: bool = False
     row_strips: bool = True
     strict: bool = False
 
@@ -71,7 +72,7 @@ class ExportOptions:
 
         return artifact_stem(normalize_variant(self.variant), normalize_task(self.task), self.resolved_input_hw(),
                              self.quant, self.output_mode, self.resolved_layout(), self.format,
-                             self.resolved_labels_method(), self.row_strips)
+                             self.resolved_labels_method(), self.row_strips, self.float_stem)
 
     def artifact_name(self) -> str:
         """The model file name this export writes, e.g. ``seaformer-b-seg-512x512-fp32.tflite``."""
@@ -93,6 +94,8 @@ class ExportOptions:
         self.resolved_labels_method()
         if not self.float_io and not (self.format == "tflite" and self.quant == "int8"):
             raise UsageError("integer I/O (--no-float-io) applies to int8 TFLite exports only")
+        if self.float_stem and not (self.format == "tflite" and self.quant == "int8" and self.float_io):
+            raise UsageError("--float-stem applies to int8 TFLite exports with float I/O only")
 
     @classmethod
     def from_recipe(cls, path: str | Path) -> ExportOptions:
@@ -113,9 +116,11 @@ class ExportOptions:
 
 
 def artifact_stem(variant: str, task: str, input_hw: tuple[int, int], quant: str, output_mode: str,
-                  layout: str, fmt: str, labels_method: str | None = None, row_strips: bool = True) -> str:
+                  layout: str, fmt: str, labels_method: str | None = None, row_strips: bool = True,
+                  float_stem: bool = False) -> str:
     """``seaformer-b-seg-512x512-fp32``, plus the output mode (and a non-default label-map method), the
-    layout when they are not the defaults, and ``nostrips`` for an export without row strips."""
+    layout when they are not the defaults, ``nostrips`` for an export without row strips and ``floatstem`` for
+    an int8 export whose image stem stays float."""
     from seaformer_deploy.models.label_methods import DEFAULT_LABELS_METHOD
 
     parts = [f"seaformer-{variant.lower()}", task, f"{input_hw[0]}x{input_hw[1]}", quant]
@@ -127,4 +132,6 @@ def artifact_stem(variant: str, task: str, input_hw: tuple[int, int], quant: str
         parts.append(layout)
     if not row_strips:
         parts.append("nostrips")
+    if float_stem:
+        parts.append("floatstem")
     return "-".join(parts)

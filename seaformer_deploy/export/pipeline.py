@@ -194,7 +194,7 @@ def quantize(plan: ExportPlan, float_model: Path, output: Path, images: ExportIm
     calibration = [preprocess(image, plan.input_hw, layout=plan.layout) for _, image in images.calibration] or None
     if options.format == "tflite":
         return quantize_tflite(float_model, output, mode=options.quant, calibration=calibration,
-                               float_io=options.float_io)
+                               float_io=options.float_io, float_stem=options.float_stem)
     return quantize_onnx(float_model, output, mode=options.quant, calibration=calibration)
 
 

@@ -1,4 +1,4 @@
-"""The image stem an int8 model keeps float: the stem convolutions and every op between them and the image.
+"""The image stem an int8 model keeps float on request: the stem convolutions and the ops back to the image.
 
 The stem convolution reads the 3-channel image: 27 multiply-adds per output value (3x3x3), so in int8 its cost
 is the requantization of every output, not the arithmetic, and it also needs the image quantized first. Kept

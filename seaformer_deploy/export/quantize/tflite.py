@@ -101,6 +101,7 @@ def quantize_tflite(
     mode: QuantMode,
     calibration: Sequence[np.ndarray] | None = None,
     float_io: bool = True,
+    float_stem: bool = False,
     progress: Progress | None = None,
 ) -> QuantizationInfo:
     """Quantize an fp32 ``.tflite`` with ai-edge-quantizer and write the result to ``output``.
@@ -112,6 +113,7 @@ def quantize_tflite(
             (int8 weights, activations quantized at run time).
         calibration: preprocessed images, each exactly the model's input shape (int8 only).
         float_io: int8 only: float32 input/output around the int8 body; False gives int8 input/output.
+        float_stem: int8 with float I/O only: the image stem stays float and reads the float image.
         progress: called with a short step name as the work advances.
 
     Raises:
@@ -123,6 +125,8 @@ def quantize_tflite(
     check_mode(mode)
     if not float_io and mode != "int8":
         raise UsageError(f"float_io=False applies to mode 'int8' only; {mode} models compute in float")
+    if float_stem and not (mode == "int8" and float_io):
+        raise UsageError("float_stem applies to mode 'int8' with float I/O only")
     source, target = check_paths(float_model, output, ".tflite")
 
     step("reading float model")
@@ -134,7 +138,7 @@ def quantize_tflite(
 
     from ai_edge_quantizer import quantizer
 
-    recipe, summary, notes = tflite_recipe(mode, graph, model_bytes, float_io)
+    recipe, summary, notes = tflite_recipe(mode, graph, model_bytes, float_io, float_stem)
     try:
         qsvs = _calibrate_tflite(model_bytes, recipe, signature, samples, step) if samples else None
         step("quantizing")

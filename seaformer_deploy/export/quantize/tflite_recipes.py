@@ -30,15 +30,15 @@ def _no_quantize(regex: str, operation: str) -> dict[str, Any]:
 
 
 def int8_recipe(
-    graph: Graph, model_bytes: bytes, float_io: bool
+    graph: Graph, model_bytes: bytes, float_io: bool, float_stem: bool
 ) -> tuple[list[dict[str, Any]], dict[str, Any], list[str]]:
     """The int8 recipe, its summary for reports, and notes on the choices made."""
     from ai_edge_quantizer import recipe as aeq_recipe
 
     recipe = list(aeq_recipe.static_wi8_ai8())
     core, missed = attention_cores(graph)
-    # With float input the image stem stays float too; with int8 input it would need the image dequantized.
-    stem = image_stem(graph) if float_io else []
+    # Only on request: a float stem was faster on one x86 host and slower on another (docs/quantization.md).
+    stem = image_stem(graph) if float_stem else []
     kept_float = [*stem, *core]
     scopes = _op_scopes(model_bytes)
     recipe += [_no_quantize(f"^{re.escape(scopes[node.index])}$", node.op_type) for node in kept_float]
@@ -67,7 +67,7 @@ def int8_recipe(
         notes.append(f"the image stem stays float ({len(stem)} ops): a 3x3 convolution of the 3-channel image does "
                      "27 multiply-adds per output, so in int8 the requantization of every output, not the "
                      "arithmetic, sets its speed, and the image would have to be quantized first")
-    elif float_io:
+    elif float_stem:
         notes.append("no op names the image stem, so it is quantized with the rest")
     if missed:
         notes.append(f"{missed} SOFTMAX op(s) outside the matmul -> softmax -> matmul pattern were quantized as is")
@@ -95,11 +95,11 @@ def dynamic_recipe() -> list[dict[str, Any]]:
 
 
 def tflite_recipe(
-    mode: str, graph: Graph, model_bytes: bytes, float_io: bool
+    mode: str, graph: Graph, model_bytes: bytes, float_io: bool, float_stem: bool
 ) -> tuple[list[dict[str, Any]], dict[str, Any], list[str]]:
     """The ai-edge-quantizer recipe of ``mode``, its summary for reports, and notes on the choices made."""
     if mode == "int8":
-        return int8_recipe(graph, model_bytes, float_io)
+        return int8_recipe(graph, model_bytes, float_io, float_stem)
     if mode == "fp16":
         summary = {"algorithm": "float_casting", "weights": "float16", "ops": list(FP16_OPS), "io": "float32"}
         return fp16_recipe(), summary, [
