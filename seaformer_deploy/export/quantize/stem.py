@@ -1,8 +1,9 @@
 """The image stem an int8 model keeps float on request: the stem convolutions and the ops back to the image.
 
-The stem convolution reads the 3-channel image: 27 multiply-adds per output value (3x3x3), so in int8 its cost
-is the requantization of every output, not the arithmetic, and it also needs the image quantized first. Kept
-float, it reads the float image directly and its 16-channel output is quantized once for the int8 network.
+The stem convolution reads the 3-channel image: 27 multiply-adds per output value (3x3x3), so on CPUs whose int8
+kernels are requantization-bound at that depth it is faster in float. Kept float, it reads the float image
+directly and its 16-channel output is quantized once for the int8 network. Other CPUs run it faster in int8,
+hence on request only.
 """
 
 from __future__ import annotations

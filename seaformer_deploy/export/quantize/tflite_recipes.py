@@ -64,9 +64,9 @@ def int8_recipe(
         "(rel L2 0.034 vs 0.056 on SeaFormer-T at 512 px)",
     ]
     if stem:
-        notes.append(f"the image stem stays float ({len(stem)} ops): a 3x3 convolution of the 3-channel image does "
-                     "27 multiply-adds per output, so in int8 the requantization of every output, not the "
-                     "arithmetic, sets its speed, and the image would have to be quantized first")
+        notes.append(f"the image stem stays float ({len(stem)} ops, --float-stem): a 3x3 convolution of the "
+                     "3-channel image does 27 multiply-adds per output, so on some CPUs requantizing every output "
+                     "costs more in int8 than the float arithmetic; on others the int8 stem is faster")
     elif float_stem:
         notes.append("no op names the image stem, so it is quantized with the rest")
     if missed:
