@@ -33,12 +33,13 @@ def node_macs(graph: Graph, node: Node) -> int:
     return 0
 
 
-def profile_model(path: Path, *, runs: int, warmup: int) -> OpProfile:
-    """The LiteRT op profile of a float-input TFLite model (fp32, fp16, int8 with float I/O), 1 thread."""
+def profile_model(path: Path, *, runs: int, warmup: int, threads: int = 1) -> OpProfile:
+    """The LiteRT op profile of a TFLite model on a random input (cast to an int8 input's type: the timings,
+    not the values, are what it is for)."""
     graph = load_tflite_graph(path)
     shape = graph.tensors[graph.inputs[0]].shape
     return profile_tflite(path, [np.random.default_rng(0).standard_normal(shape).astype(np.float32)],
-                          runs=runs, warmup=warmup)
+                          runs=runs, warmup=warmup, num_threads=threads)
 
 
 def op_type_times(profile: OpProfile) -> dict[str, float]:
@@ -49,21 +50,37 @@ def op_type_times(profile: OpProfile) -> dict[str, float]:
     return dict(sorted(seconds.items(), key=lambda item: -item[1]))
 
 
+def module_times(path: Path, profile: OpProfile) -> dict[str, float]:
+    """Mean us per run of each SeaFormer module in ``profile`` of the model at ``path``."""
+    names = tflite_node_names(path)
+    seconds: dict[str, float] = defaultdict(float)
+    for event in profile.events:
+        name = names.get(event.node_index, event.name) if event.node_index is not None else event.name
+        seconds[module_of(name, event.op_type)] += event.elapsed_us / max(profile.runs, 1)
+    return dict(seconds)
+
+
 def module_rates(path: Path, profile: OpProfile, *, peak_gmacs: float) -> list[dict[str, object]]:
     """Rows of module, mean us per run (from ``profile`` of the model at ``path``), MMACs, GMAC/s and share of
     peak, slowest first."""
     graph = load_tflite_graph(path)
     names = tflite_node_names(path)
-    seconds: dict[str, float] = defaultdict(float)
     macs: dict[str, int] = defaultdict(int)
     for node in graph.nodes:
         macs[module_of(names.get(node.index, node.name), node.op_type)] += node_macs(graph, node)
-    for event in profile.events:
-        name = names.get(event.node_index, event.name) if event.node_index is not None else event.name
-        seconds[module_of(name, event.op_type)] += event.elapsed_us / max(profile.runs, 1)
     rows = []
-    for module, us in sorted(seconds.items(), key=lambda item: -item[1]):
+    for module, us in sorted(module_times(path, profile).items(), key=lambda item: -item[1]):
         rate = macs[module] / us / 1e3 if us > 0 else 0.0
         rows.append({"module": module, "us": us, "mmacs": macs[module] / 1e6, "gmacs_per_s": rate,
                      "pct_of_peak": 100.0 * rate / peak_gmacs if peak_gmacs else 0.0})
     return rows
+
+
+def module_scaling(path: Path, one: OpProfile, many: OpProfile, threads: int) -> list[dict[str, object]]:
+    """Where a thread count's speed-up is lost: per module, us at 1 thread (``one``) and at ``threads``
+    (``many``), the speed-up, and the us it takes beyond a perfect split, largest loss first."""
+    single, multi = module_times(path, one), module_times(path, many)
+    rows = [{"module": module, "us_1": us, "us_n": multi.get(module, 0.0),
+             "speedup": us / multi[module] if multi.get(module) else None,
+             "lost_us": multi.get(module, 0.0) - us / threads} for module, us in single.items()]
+    return sorted(rows, key=lambda row: -row["lost_us"])  # type: ignore[operator]

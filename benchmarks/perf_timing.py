@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,8 @@ Invoke = Callable[[], None]
 PEAK_CHANNELS = 256
 PEAK_SIZE = 32
 PEAK_LAYERS = 12
+PEAK_RUNS = 100
+"""Fewest timed runs of the peak model per thread count: its 2-thread speed-up is a ceiling the verdicts use."""
 
 
 def litert_invoke(path: Path, threads: int) -> Invoke:
@@ -80,13 +83,28 @@ class _PointwiseStack(nn.Module):
         return self.layers(x)
 
 
-def measure_peak(*, warmup: int, runs: int) -> dict[str, float]:
-    """Single-thread fp32 GMAC/s of a 1x1-conv-only model (256 channels at 32x32) through ai-edge-litert."""
+@dataclass(frozen=True)
+class Peak:
+    """This host's fp32 peak through the runtime: ``gmacs_per_s`` at 1 thread (``median_ms`` for ``macs``), and
+    ``speedups`` over 1 thread by thread count."""
+
+    macs: float
+    median_ms: float
+    gmacs_per_s: float
+    speedups: dict[int, float]
+
+
+def measure_peak(*, warmup: int, runs: int, threads: Sequence[int] = (1,)) -> Peak:
+    """The peak of a 1x1-conv-only model (256 channels at 32x32) through ai-edge-litert at 1 thread, and its
+    speed-up at each other count in ``threads``: the most the runtime gains from them on this host. Each thread
+    count is timed in its own block, as the models are (docs/performance.md, "Threads")."""
     macs = PEAK_LAYERS * PEAK_CHANNELS * PEAK_CHANNELS * PEAK_SIZE * PEAK_SIZE
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "peak.tflite"
         torch.manual_seed(0)
         convert_to_tflite(_PointwiseStack().eval(), torch.randn(1, PEAK_CHANNELS, PEAK_SIZE, PEAK_SIZE), path)
-        seconds = interleaved({"peak": litert_invoke(path, 1)}, warmup=warmup, runs=runs)["peak"]
-    median = float(np.median(seconds))
-    return {"macs": float(macs), "median_ms": median * 1e3, "gmacs_per_s": macs / median / 1e9}
+        seconds = {count: interleaved({"peak": litert_invoke(path, count)}, warmup=warmup, runs=runs)["peak"]
+                   for count in sorted({1, *threads})}
+    medians = {count: float(np.median(times)) for count, times in seconds.items()}
+    return Peak(float(macs), medians[1] * 1e3, macs / medians[1] / 1e9,
+                {count: medians[1] / median for count, median in medians.items() if count != 1})
