@@ -161,7 +161,7 @@ def main(variants: str, input_size: str, thread_list: str, runs: int, warmup: in
             by_config = {m.config: m for m in models}
             # 1-thread op profiles: per-module rates, int8 against fp32 per op type, and each ratio target's floor
             # (the share of op time the convolutions take in the model on the ratio's numerator).
-            profiles = {config: profile_model(by_config[config].path, runs=10, warmup=2)
+            profiles = {config: profile_model(by_config[config].path, runs=20, warmup=2)
                         for config in PROFILED_CONFIGS if config in by_config}
             op_times[variant] = {config: op_type_times(profile) for config, profile in profiles.items()}
             if "fp32" in profiles:
@@ -172,7 +172,7 @@ def main(variants: str, input_size: str, thread_list: str, runs: int, warmup: in
             if 2 in threads:
                 scaling[variant] = {
                     config: module_scaling(by_config[config].path, profiles[config],
-                                           profile_model(by_config[config].path, runs=10, warmup=2, threads=2), 2)
+                                           profile_model(by_config[config].path, runs=20, warmup=2, threads=2), 2)
                     for config in SCALING_CONFIGS if config in profiles}
     _add_ratios(rows)
     found = verdicts(rows, export_cost, op_times, peak.speedups.get(2))

@@ -9,6 +9,7 @@ their tensor names carry.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import numpy as np
 from seaformer_deploy.bench.attribution import module_of
 from seaformer_deploy.bench.litert.nodes import tflite_node_names
 from seaformer_deploy.bench.litert.profiler import profile_tflite
-from seaformer_deploy.bench.measures import OpProfile
+from seaformer_deploy.bench.measures import OpEvent, OpProfile
 from seaformer_deploy.export.graph import Graph, Node, load_tflite_graph
 
 
@@ -42,26 +43,34 @@ def profile_model(path: Path, *, runs: int, warmup: int, threads: int = 1) -> Op
                           runs=runs, warmup=warmup, num_threads=threads)
 
 
-def op_type_times(profile: OpProfile) -> dict[str, float]:
-    """Mean us per run spent in each TFLite op type of ``profile``, largest first."""
-    seconds: dict[str, float] = defaultdict(float)
+def _median_per_run(profile: OpProfile, group: Callable[[OpEvent], str]) -> dict[str, float]:
+    """Median over the runs of ``profile`` of the us each group of events took in a run: one run the host
+    interrupted moves a median, unlike a mean, very little."""
+    per_run: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(max(profile.runs, 1)))
     for event in profile.events:
-        seconds[event.op_type or event.name] += event.elapsed_us / max(profile.runs, 1)
-    return dict(sorted(seconds.items(), key=lambda item: -item[1]))
+        per_run[group(event)][event.run] += event.elapsed_us
+    return {key: float(np.median(totals)) for key, totals in per_run.items()}
+
+
+def op_type_times(profile: OpProfile) -> dict[str, float]:
+    """Median us per run spent in each TFLite op type of ``profile``, largest first."""
+    times = _median_per_run(profile, lambda event: event.op_type or event.name)
+    return dict(sorted(times.items(), key=lambda item: -item[1]))
 
 
 def module_times(path: Path, profile: OpProfile) -> dict[str, float]:
-    """Mean us per run of each SeaFormer module in ``profile`` of the model at ``path``."""
+    """Median us per run of each SeaFormer module in ``profile`` of the model at ``path``."""
     names = tflite_node_names(path)
-    seconds: dict[str, float] = defaultdict(float)
-    for event in profile.events:
+
+    def module(event: OpEvent) -> str:
         name = names.get(event.node_index, event.name) if event.node_index is not None else event.name
-        seconds[module_of(name, event.op_type)] += event.elapsed_us / max(profile.runs, 1)
-    return dict(seconds)
+        return module_of(name, event.op_type)
+
+    return _median_per_run(profile, module)
 
 
 def module_rates(path: Path, profile: OpProfile, *, peak_gmacs: float) -> list[dict[str, object]]:
-    """Rows of module, mean us per run (from ``profile`` of the model at ``path``), MMACs, GMAC/s and share of
+    """Rows of module, median us per run (from ``profile`` of the model at ``path``), MMACs, GMAC/s and share of
     peak, slowest first."""
     graph = load_tflite_graph(path)
     names = tflite_node_names(path)
