@@ -133,8 +133,8 @@ def main(variants: str, input_size: str, thread_list: str, runs: int, warmup: in
     notes = [f"host: {cores} logical cores" + ("" if cores >= 4 else "; 4 threads not measured (fewer than 4 cores)")]
     export_cost = _export_cost(export_variant, input_size) if export_variant else {}
     peak = measure_peak(warmup=warmup, runs=max(runs, PEAK_RUNS), threads=threads)
-    console.print(f"fp32 peak (1 thread, 1x1 convs): {peak.gmacs_per_s:.1f} GMAC/s; speed-up "
-                  + ", ".join(f"{speedup:.3f} at {count} threads" for count, speedup in peak.speedups.items()))
+    console.print(f"fp32 peak (1x1 convs): {peak.gmacs_per_s:.1f} GMAC/s at 1 thread, speed-up "
+                  f"{peak.speedup_text() or 'not measured'}")
     rows: list[dict[str, object]] = []
     modules: dict[str, list[dict[str, object]]] = {}
     op_types: dict[str, list[dict[str, object]]] = {}
@@ -184,8 +184,7 @@ def main(variants: str, input_size: str, thread_list: str, runs: int, warmup: in
     for verdict in found:
         console.print(verdict.line(), highlight=False, markup=False)
     header = (f"SeaFormer at {input_size}, {runs} interleaved runs per row; fp32 peak {peak.gmacs_per_s:.1f} GMAC/s"
-              + "".join(f", {speedup:.3f}x at {count} threads" for count, speedup in peak.speedups.items())
-              + f"; {notes[0]}")
+              f" at 1 thread, speed-up {peak.speedup_text() or 'not measured'}; {notes[0]}")
     module_lines = [f"\n{variant} fp32 per module (1 thread, LiteRT op profiler):\n\n"
                     "| module | us | MMAC | GMAC/s | % peak |\n|---|---|---|---|---|\n"
                     + "\n".join(f"| {r['module']} | {r['us']:.0f} | {r['mmacs']:.1f} | {r['gmacs_per_s']:.1f} | "

@@ -22,8 +22,10 @@ Invoke = Callable[[], None]
 PEAK_CHANNELS = 256
 PEAK_SIZE = 32
 PEAK_LAYERS = 12
-PEAK_RUNS = 100
-"""Fewest timed runs of the peak model per thread count: its 2-thread speed-up is a ceiling the verdicts use."""
+PEAK_RUNS = 30
+PEAK_BLOCKS = 5
+"""Timed runs per block, and blocks per thread count, of the peak model: its 2-thread speed-up is the ceiling
+the verdicts use, so it is taken over several blocks."""
 
 
 def litert_invoke(path: Path, threads: int) -> Invoke:
@@ -86,25 +88,36 @@ class _PointwiseStack(nn.Module):
 @dataclass(frozen=True)
 class Peak:
     """This host's fp32 peak through the runtime: ``gmacs_per_s`` at 1 thread (``median_ms`` for ``macs``), and
-    ``speedups`` over 1 thread by thread count."""
+    by thread count the median speed-up over 1 thread and its lowest and highest block."""
 
     macs: float
     median_ms: float
     gmacs_per_s: float
     speedups: dict[int, float]
+    speedup_ranges: dict[int, tuple[float, float]]
+
+    def speedup_text(self) -> str:
+        return ", ".join(f"{speedup:.3f}x at {count} threads (blocks {self.speedup_ranges[count][0]:.3f}-"
+                         f"{self.speedup_ranges[count][1]:.3f})" for count, speedup in self.speedups.items())
 
 
 def measure_peak(*, warmup: int, runs: int, threads: Sequence[int] = (1,)) -> Peak:
     """The peak of a 1x1-conv-only model (256 channels at 32x32) through ai-edge-litert at 1 thread, and its
     speed-up at each other count in ``threads``: the most the runtime gains from them on this host. Each thread
-    count is timed in its own block, as the models are (docs/performance.md, "Threads")."""
+    count is timed in its own block, as the models are (docs/performance.md, "Threads"), and the blocks
+    alternate ``PEAK_BLOCKS`` times: a speed-up is the median of the blocks', so one slow spell of the shared
+    host does not decide it."""
     macs = PEAK_LAYERS * PEAK_CHANNELS * PEAK_CHANNELS * PEAK_SIZE * PEAK_SIZE
+    counts = sorted({1, *threads})
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "peak.tflite"
         torch.manual_seed(0)
         convert_to_tflite(_PointwiseStack().eval(), torch.randn(1, PEAK_CHANNELS, PEAK_SIZE, PEAK_SIZE), path)
-        seconds = {count: interleaved({"peak": litert_invoke(path, count)}, warmup=warmup, runs=runs)["peak"]
-                   for count in sorted({1, *threads})}
-    medians = {count: float(np.median(times)) for count, times in seconds.items()}
-    return Peak(float(macs), medians[1] * 1e3, macs / medians[1] / 1e9,
-                {count: medians[1] / median for count, median in medians.items() if count != 1})
+        invokes = {count: litert_invoke(path, count) for count in counts}
+        blocks = [{count: float(np.median(interleaved({"peak": invokes[count]}, warmup=warmup, runs=runs)["peak"]))
+                   for count in counts} for _ in range(PEAK_BLOCKS)]
+    single = float(np.median([block[1] for block in blocks]))
+    ratios = {count: [block[1] / block[count] for block in blocks] for count in counts if count != 1}
+    return Peak(float(macs), single * 1e3, macs / single / 1e9,
+                {count: float(np.median(values)) for count, values in ratios.items()},
+                {count: (min(values), max(values)) for count, values in ratios.items()})
