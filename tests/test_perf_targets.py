@@ -9,8 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from seaformer_deploy.bench.measures import OpEvent, OpProfile
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
+from perf_modules import op_type_times
 from perf_targets import (
     FP32_LEVER,
     INT8_LEVER,
@@ -93,3 +96,14 @@ def test_verdicts_of_a_perf_run() -> None:
     assert not found["B fp32 TFLite export <= 30 s"].met and found["B export peak memory < 2 GB"].met
     assert "T labels (quarter) / logits <= 1.6" not in found  # no labels row, no verdict
     assert found["B fp32 TFLite export <= 30 s"].bound is None
+
+
+def test_op_type_times_are_medians_over_runs_so_one_interrupted_run_does_not_count() -> None:
+    events = [OpEvent("CONV_2D", "CONV_2D", 0, 100.0, run) for run in range(5)]
+    events += [OpEvent("CONV_2D", "CONV_2D", 1, 20.0, run) for run in range(5)]
+    events += [OpEvent("ADD", "ADD", 2, 10.0 if run != 3 else 500.0, run) for run in range(5)]
+    profile = OpProfile("litert", "xnnpack", events, e2e_us=[200.0] * 5)
+    times = op_type_times(profile)
+    assert times == {"CONV_2D": 120.0, "ADD": 10.0}
+    assert list(times) == ["CONV_2D", "ADD"]
+    assert convolution_share(times) == pytest.approx(120 / 130)
