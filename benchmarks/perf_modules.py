@@ -9,15 +9,14 @@ their tensor names carry.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from seaformer_deploy.bench.attribution import module_of
+from seaformer_deploy.bench.attribution import GAP, UNATTRIBUTED, attribute, module_of
 from seaformer_deploy.bench.litert.nodes import tflite_node_names
 from seaformer_deploy.bench.litert.profiler import profile_tflite
-from seaformer_deploy.bench.measures import OpEvent, OpProfile
+from seaformer_deploy.bench.measures import OpProfile
 from seaformer_deploy.export.graph import Graph, Node, load_tflite_graph
 
 
@@ -43,30 +42,22 @@ def profile_model(path: Path, *, runs: int, warmup: int, threads: int = 1) -> Op
                           runs=runs, warmup=warmup, num_threads=threads)
 
 
-def _median_per_run(profile: OpProfile, group: Callable[[OpEvent], str]) -> dict[str, float]:
-    """Median over the runs of ``profile`` of the us each group of events took in a run: one run the host
-    interrupted moves a median, unlike a mean, very little."""
+def op_type_times(profile: OpProfile) -> dict[str, float]:
+    """Median over the runs of ``profile`` of the us each TFLite op type took in a run (one run the host
+    interrupted moves a median, unlike a mean, very little), largest first."""
     per_run: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(max(profile.runs, 1)))
     for event in profile.events:
-        per_run[group(event)][event.run] += event.elapsed_us
-    return {key: float(np.median(totals)) for key, totals in per_run.items()}
-
-
-def op_type_times(profile: OpProfile) -> dict[str, float]:
-    """Median us per run spent in each TFLite op type of ``profile``, largest first."""
-    times = _median_per_run(profile, lambda event: event.op_type or event.name)
+        per_run[event.op_type or event.name][event.run] += event.elapsed_us
+    times = {op_type: float(np.median(totals)) for op_type, totals in per_run.items()}
     return dict(sorted(times.items(), key=lambda item: -item[1]))
 
 
 def module_times(path: Path, profile: OpProfile) -> dict[str, float]:
-    """Median us per run of each SeaFormer module in ``profile`` of the model at ``path``."""
-    names = tflite_node_names(path)
-
-    def module(event: OpEvent) -> str:
-        name = names.get(event.node_index, event.name) if event.node_index is not None else event.name
-        return module_of(name, event.op_type)
-
-    return _median_per_run(profile, module)
+    """Median us per run of each SeaFormer module in ``profile`` of the model at ``path`` (the bench's own
+    attribution; the end-to-end gap and an empty ``unattributed`` row left out)."""
+    table = attribute(profile, tflite_node_names(path))
+    return {row.module: row.us_per_run for row in table.rows
+            if row.module != GAP and not (row.module == UNATTRIBUTED and row.op_count == 0)}
 
 
 def module_rates(path: Path, profile: OpProfile, *, peak_gmacs: float) -> list[dict[str, object]]:
